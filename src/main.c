@@ -1,18 +1,102 @@
 /*
- * main.c - entry point.  Placeholder until the command line lands (issue 2).
+ * main.c - entry point: command line, TICKET, configuration, dispatch.
+ *
+ * The order is part of the contract: a usage error (64) is reported before
+ * anything is read, a bad TICKET (65) before the configuration, and a bad
+ * configuration (78) before any network work.  Each command lives in its
+ * own src/cmd_NAME.c and returns the exit status.
  */
-#include "kigo/common.h"
-
+#include <curl/curl.h>
+#include <locale.h>
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
+
+#include "kigo/cli.h"
+#include "kigo/cmd.h"
+#include "kigo/common.h"
+#include "kigo/config.h"
+#include "kigo/ticket.h"
+
+static int
+dispatch(const struct kg_cli *cli, const struct kg_config *cfg, const struct kg_ticket_ref *t)
+{
+	switch (cli->cmd) {
+	case KG_CLI_TUI:
+		return kg_cmd_tui(cli, cfg, t);
+	case KG_CLI_LOGIN:
+		return kg_cmd_login(cli, cfg);
+	case KG_CLI_LOGOUT:
+		return kg_cmd_logout(cli, cfg);
+	case KG_CLI_STATUS:
+		return kg_cmd_status(cli, cfg);
+	case KG_CLI_SYNC:
+		return kg_cmd_sync(cli, cfg);
+	case KG_CLI_DOCTOR:
+		return kg_cmd_doctor(cli, cfg);
+	case KG_CLI_STATS:
+		return kg_cmd_stats(cli, cfg);
+	case KG_CLI_HELP:
+	case KG_CLI_VERSION:
+		break;
+	}
+	return KG_EXIT_SOFTWARE;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("kigo-tui %s\n", KG_VERSION);
-		return 0;
+	struct kg_cli cli;
+	struct kg_ticket_ref ticket = { 0 };
+	struct kg_config cfg = { 0 };
+	char *cause = NULL;
+	enum kg_err err;
+	int rc;
+
+	setlocale(LC_CTYPE, "");
+	err = kg_cli_parse(argc, argv, &cli, &cause);
+	if (err != KG_ERR_OK) {
+		fprintf(stderr, "kigo-tui: %s\n%s\n", cause, KG_CLI_TRY);
+		rc = kg_err_exit(err);
+		goto out;
 	}
-	fputs("kigo-tui: not yet\n", stderr);
-	return KG_EXIT_SOFTWARE;
+	if (cli.cmd == KG_CLI_HELP || cli.cmd == KG_CLI_VERSION) {
+		if (cli.cmd == KG_CLI_HELP)
+			kg_cli_help(stdout);
+		else
+			kg_cli_version(stdout);
+		rc = fflush(stdout) == 0 ? KG_EXIT_OK : KG_EXIT_IOERR;
+		goto out;
+	}
+	if (cli.cmd == KG_CLI_TUI) {
+		err = kg_ticket_parse(cli.ticket, &ticket, &cause);
+		if (err != KG_ERR_OK) {
+			fprintf(stderr, "kigo-tui: %s\n", cause);
+			rc = kg_err_exit(err);
+			goto out;
+		}
+	}
+	err = kg_config_load(&cfg, cli.config_path, &cause);
+	if (err != KG_ERR_OK) {
+		fprintf(stderr, "kigo-tui: %s\nSee kigo-tui.conf(5) for the options and their "
+		        "values.\n", cause);
+		rc = kg_err_exit(err);
+		goto out;
+	}
+	/*
+	 * TODO(log): open the log here per -v once src/log.c is in main:
+	 * kg_log_open(NULL, cli.verbose, &cause) for the line commands; the
+	 * full-screen client logs to a file in state_dir instead.
+	 */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fputs("kigo-tui: libcurl could not be initialised\n", stderr);
+		rc = KG_EXIT_SOFTWARE;
+		goto out;
+	}
+	rc = dispatch(&cli, &cfg, &ticket);
+	curl_global_cleanup();
+out:
+	kg_config_clear(&cfg);
+	kg_ticket_ref_clear(&ticket);
+	free(cause);
+	return rc;
 }

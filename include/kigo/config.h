@@ -4,7 +4,12 @@
  * The same table drives the INI parser, the defaults, `kigo-tui.conf.example`
  * and `man/kigo-tui.conf.5` (a test checks that both name every option).
  * Lookup order: -c FILE, $KIGO_TUI_CONFIG, $XDG_CONFIG_HOME/kigo-tui/kigo-tui.conf
- * (~/.config/...), /etc/kigo-tui.conf.  No file at all is fine (defaults).
+ * (~/.config/...), /etc/kigo-tui.conf.  No file at all is fine (defaults);
+ * a file named by -c or $KIGO_TUI_CONFIG must exist.
+ *
+ * After loading, every string option with an empty value is NULL, URLs are
+ * https, normalized and have no trailing slash, paths are absolute, and
+ * state_dir is always set.
  */
 #ifndef KIGO_CONFIG_H
 #define KIGO_CONFIG_H
@@ -38,7 +43,13 @@ struct kg_config {
 	enum kg_color color;      /* [ui] color, NO_COLOR forces never */
 };
 
-enum kg_opt_type { KG_OPT_STRING, KG_OPT_URL, KG_OPT_ENUM, KG_OPT_PATH };
+enum kg_opt_type {
+	KG_OPT_STRING,  /* printable text, char * */
+	KG_OPT_URL,     /* https URL (curl_url()), char * */
+	KG_OPT_ENUM,    /* one of choices, stored as the enum (int) */
+	KG_OPT_PATH,    /* absolute or ~/ path, char * */
+	KG_OPT_NAME,    /* identifier [A-Za-z0-9_], one of choices when given, char * */
+};
 
 struct kg_option {
 	const char *section;
@@ -60,14 +71,32 @@ const struct kg_option *kg_config_options(size_t *n);
  * key.  cfg must be freed with kg_config_clear even on error.
  */
 enum kg_err kg_config_load(struct kg_config *cfg, const char *explicit_path, char **cause);
-/* Parse text as if read from `name` (pure; used by load, tests and fuzzing). */
+/*
+ * Parse text as if read from `name` (no file I/O; used by load, tests and
+ * fuzzing).  cfg is overwritten: pass a zeroed or cleared one.
+ */
 enum kg_err kg_config_parse(struct kg_config *cfg, const char *name, const char *text,
                             size_t len, char **cause);
-/* Fill defaults only (no file). */
+/* Fill defaults only (no file); cfg is overwritten. */
 void kg_config_defaults(struct kg_config *cfg);
 void kg_config_clear(struct kg_config *cfg);
 
-/* Write kigo-tui.conf.example from the table. */
+/* The text of kigo-tui.conf.example, from the table.  Caller frees. */
 char *kg_config_example(void);
+
+/*
+ * Which file kg_config_load would read: *path is set (caller frees) or left
+ * NULL when no file exists.  system_path replaces /etc/kigo-tui.conf
+ * (NULL = the real one).  Exposed for tests and `doctor`.
+ */
+enum kg_err kg_config_find(const char *explicit_path, const char *system_path, char **path,
+                           char **cause);
+/* The system-wide file name: "/etc/kigo-tui.conf". */
+#define KG_CONFIG_SYSTEM_PATH "/etc/kigo-tui.conf"
+/* A file longer than this is refused. */
+#define KG_CONFIG_MAX_BYTES (64 * 1024)
+
+/* Value of an ENUM option as its name ("okta", "auto"...). */
+const char *kg_config_enum_name(const char *section, const char *key, int value);
 
 #endif
