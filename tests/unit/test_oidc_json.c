@@ -304,14 +304,15 @@ jwt(const char *payload)
 Test(oidc_json, id_token_claims)
 {
 	/* "é" and "?>" make the encoding use - and _ */
-	char *j = jwt("{\"sub\":\"u1\",\"name\":\"Ana Bélanger??>\",\"email\":\"ana@x.test\","
+	char *j = jwt("{\"sub\":\"u1\",\"name\":\"Ana Bélanger?\?>~~~\",\"email\":\"ana@x.test\","
 	              "\"exp\":1700000000,\"aud\":[\"a\",\"b\"]}");
 	struct kg_oidc_claims c;
 	char *cause = NULL;
 
+	cr_assert(strpbrk(j, "-_") != NULL, "the payload should use the url alphabet: %s", j);
 	cr_assert_eq(kg_oidc_parse_id_token(j, &c, &cause), KG_ERR_OK, "%s", cause);
 	cr_assert_str_eq(c.sub, "u1");
-	cr_assert_str_eq(c.name, "Ana Bélanger??>");
+	cr_assert_str_eq(c.name, "Ana Bélanger?\?>~~~");
 	cr_assert_str_eq(c.email, "ana@x.test");
 	cr_assert_eq(c.exp, 1700000000);
 	kg_oidc_claims_clear(&c);
@@ -345,15 +346,17 @@ Test(oidc_json, id_token_malformed)
 
 Test(oidc_json, stored_round_trip_with_escapes)
 {
+	char at[] = "AT\"\\\n-x", rt[] = "RT-1", iss[] = "https://idp.test", cid[] = "cli";
+	char name[] = "Zoë \"Z\"", sub[] = "s";
 	struct kg_oidc_stored in = {
-		.issuer = "https://idp.test",
-		.client_id = "cli",
-		.access_token = "AT\"\\\n-x",
-		.refresh_token = "RT-1",
+		.issuer = iss,
+		.client_id = cid,
+		.access_token = at,
+		.refresh_token = rt,
 		.expires_at = 1900000000,
-		.name = "Zoë \"Z\"",
+		.name = name,
 		.email = NULL,
-		.sub = "s",
+		.sub = sub,
 	};
 	struct kg_oidc_stored out;
 	char *text = kg_oidc_format_stored(&in);
