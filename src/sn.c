@@ -291,7 +291,7 @@ req_abort(struct kg_sn *sn, struct sn_req *r)
 		return true;
 	}
 #ifdef KG_SN_HAVE_AUTH
-	kg_auth_cancel(sn->auth, r->http_id);
+	kg_auth_http_cancel(sn->auth, r->http_id);
 	return true;
 #else
 	return false;
