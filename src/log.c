@@ -223,9 +223,7 @@ kg_log(enum kg_log_level level, const char *fmt, ...)
 	struct kg_buf line;
 	int fd = lg.fd >= 0 ? lg.fd : STDERR_FILENO;
 
-	if ((int)level > lg.verbosity + 1)
-		return;
-	if (lg.fd < 0 && lg.quiet_stderr)
+	if (!kg_log_enabled(level))
 		return;
 	va_start(ap, fmt);
 	msg = kg_xvasprintf(fmt, ap);
@@ -253,4 +251,12 @@ kg_log(enum kg_log_level level, const char *fmt, ...)
 		off += (size_t)n;
 	}
 	kg_buf_wipe(&line);
+}
+
+bool
+kg_log_enabled(enum kg_log_level level)
+{
+	if ((int)level > lg.verbosity + 1)
+		return false;
+	return lg.fd >= 0 || !lg.quiet_stderr;
 }

@@ -50,7 +50,7 @@ struct kg_http_resp {
 	char *error;           /* transport detail when err != OK (curl's words + hint) */
 	long status;           /* HTTP status, 0 when none arrived */
 	struct kg_buf body;    /* response body (NUL-terminated) */
-	char *request_id;      /* X-Request-Id (or ServiceNow's transaction id); may be NULL */
+	char *request_id;      /* X-Request-Id (control characters dropped); may be NULL */
 	char *etag;            /* ETag; may be NULL */
 	char *content_type;
 	int retry_after;       /* seconds from Retry-After, -1 when absent */
@@ -93,7 +93,17 @@ char *kg_url_build(const char *base, const char *const *path_segments,
 /* True when url parses and its scheme is https. */
 bool kg_url_is_https(const char *url);
 
-/* Human sentence for a transport failure (DNS, connect, TLS ...). */
+/* "GET", "POST", ... */
 const char *kg_http_method_str(enum kg_http_method m);
+
+/*
+ * The wait before retry number `attempt` (1 = the first retry): full jitter,
+ * a uniform draw in [0, min(cap_ms, base_ms * 2^(attempt-1))].  *rng is an
+ * xorshift state (never 0), advanced.  Exposed for tests.
+ */
+long kg_http_backoff_ms(long base_ms, long cap_ms, int attempt, uint64_t *rng);
+/* A Retry-After longer than this many seconds is not waited for: the 429/503
+ * response goes to the caller. */
+#define KG_HTTP_RETRY_AFTER_MAX_S 120
 
 #endif

@@ -31,6 +31,9 @@ void kg_log(enum kg_log_level level, const char *fmt, ...) __attribute__((format
 #define kg_log_info(...) kg_log(KG_LOG_INFO, __VA_ARGS__)
 #define kg_log_debug(...) kg_log(KG_LOG_DEBUG, __VA_ARGS__)
 
+/* True when a line at this level would be written (skip costly debug work). */
+bool kg_log_enabled(enum kg_log_level level);
+
 /* Register / forget a secret to redact (strings shorter than 4 are ignored). */
 void kg_log_secret(const char *secret);
 void kg_log_forget_secret(const char *secret);
