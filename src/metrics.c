@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

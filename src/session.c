@@ -21,6 +21,7 @@
 #include "kigo/kigo.h"
 #include "kigo/log.h"
 #include "kigo/loop.h"
+#include "kigo/metrics.h"
 #include "kigo/outbox.h"
 #include "kigo/sanitize.h"
 #include "kigo/sn.h"
@@ -40,6 +41,7 @@ struct kg_session {
 	struct kg_auth *auth;        /* NULL when --offline without a usable [okta] */
 	struct kg_sn *sn;            /* NULL when it could not be set up (see last_error) */
 	struct kg_kigo *kigo;
+	struct kg_metrics *metrics;  /* this session's timeline (issue 10) */
 	bool offline;                /* --offline */
 	bool network_started;        /* ticket fetch etc. issued after login */
 	bool sn_reachable;
@@ -97,6 +99,7 @@ struct kg_session {
 	char *res_existing;
 	char *res_allowed;
 	uint64_t action_req;
+	int64_t action_started_ms;   /* monotonic, for the action's latency */
 
 	/* login screen */
 	enum kg_login_phase login_phase;
@@ -531,6 +534,7 @@ on_ticket(enum kg_err err, const struct kg_ticket *t, const char *message, void 
 	san_ticket(&s->ticket);
 	s->have_ticket = true;
 	s->changes |= KG_CHG_TICKET | KG_CHG_STATUS;
+	kg_metrics_mark(s->metrics, KG_MARK_BANNER_READY);
 	if (!had_number)
 		reload_activity(s);
 	if (!kg_str_empty(s->ticket.caller_id) && s->sn != NULL && s->user_req == 0)
@@ -578,6 +582,7 @@ on_flush_done(size_t sent, size_t pending, void *ud)
 	s->result.kind = KG_RESULT_RETURN;
 	free(s->res_message);
 	if (pending == 0) {
+		kg_metrics_mark(s->metrics, KG_MARK_RETURN_SENT);
 		s->result.err = KG_ERR_OK;
 		s->res_message = kg_xasprintf("Summary added to %s as %s (%zu sent).",
 		                              ticket_ref(s) ? ticket_ref(s) : "the ticket",
@@ -651,6 +656,16 @@ done_verb(enum kg_action a)
 	}
 }
 
+static enum kg_action_outcome
+outcome_of(const struct kg_kigo_error *e)
+{
+	if (e->err == KG_ERR_PRECONDITION)
+		return KG_OUTCOME_CONFLICT;
+	if (e->pending || e->status >= 500 || e->status == 0 || e->err == KG_ERR_RATE_LIMITED)
+		return KG_OUTCOME_FAILED;
+	return KG_OUTCOME_REFUSED;
+}
+
 static void
 on_mutated(const struct kg_kigo_result *r, void *ud)
 {
@@ -660,6 +675,8 @@ on_mutated(const struct kg_kigo_result *r, void *ud)
 	s->action_req = 0;
 	set_busy(s, KG_BUSY_ACTION, false);
 	clear_result(s);
+	kg_metrics_action(s->metrics, r->action, e == NULL ? KG_OUTCOME_APPLIED : outcome_of(e),
+	                  e == NULL ? KG_ERR_OK : e->err, kg_now_ms() - s->action_started_ms);
 	s->result.kind = r->action == KG_ACTION_CREATE_CUSTOMER ? KG_RESULT_CUSTOMER
 	                                                        : KG_RESULT_ACTION;
 	if (e != NULL) {
@@ -769,12 +786,14 @@ kg_session_act(struct kg_session *s, const struct kg_action_req *req)
 	enum kg_err err;
 
 	clear_result(s);
+	s->action_started_ms = kg_now_ms();
 	err = kg_session_check_action(s, req, &cause);
 	if (err == KG_ERR_OK) {
 		to_mutation(s, req, &m);
 		err = kg_kigo_mutate(s->kigo, &m, on_mutated, s, &s->action_req, &cause);
 	}
 	if (err != KG_ERR_OK) {
+		kg_metrics_action(s->metrics, req->action, KG_OUTCOME_REFUSED, err, 0);
 		s->result.kind = KG_RESULT_ACTION;
 		s->result.err = err;
 		set_str(&s->res_message, cause ? cause : kg_err_str(err));
@@ -797,6 +816,7 @@ kg_session_create_customer(struct kg_session *s, const struct kg_new_customer *c
 	enum kg_err err = KG_ERR_OK;
 
 	clear_result(s);
+	s->action_started_ms = kg_now_ms();
 	memset(&m, 0, sizeof(m));
 	m.action = KG_ACTION_CREATE_CUSTOMER;
 	m.ticket_ref = ticket_ref(s);
@@ -818,6 +838,7 @@ kg_session_create_customer(struct kg_session *s, const struct kg_new_customer *c
 			err = kg_kigo_mutate(s->kigo, &m, on_mutated, s, &s->action_req, &cause);
 	}
 	if (err != KG_ERR_OK) {
+		kg_metrics_action(s->metrics, KG_ACTION_CREATE_CUSTOMER, KG_OUTCOME_REFUSED, err, 0);
 		s->result.kind = KG_RESULT_CUSTOMER;
 		s->result.err = err;
 		set_str(&s->res_message, cause ? cause : kg_err_str(err));
@@ -1044,6 +1065,7 @@ kg_session_new(struct kg_loop *loop, const struct kg_config *cfg,
 	err = kg_store_open(cfg->state_dir, &s->store, cause);
 	if (err != KG_ERR_OK)
 		goto fail;
+	s->metrics = kg_metrics_start(s->store);
 
 	hopts.ca_bundle = cfg->tls_ca_bundle;
 	s->http = kg_http_new(loop, &hopts, cause);
@@ -1125,6 +1147,8 @@ kg_session_free(struct kg_session **sp)
 	if (sp == NULL || *sp == NULL)
 		return;
 	s = *sp;
+	kg_metrics_mark(s->metrics, KG_MARK_EXIT);
+	kg_metrics_free(&s->metrics);
 	if (s->search_timer != 0)
 		kg_timer_cancel(s->loop, s->search_timer);
 	kg_outbox_flush_cancel(&s->flush);
@@ -1156,6 +1180,12 @@ kg_session_free(struct kg_session **sp)
 }
 
 /* ---- accessors ---- */
+
+void
+kg_session_painted(struct kg_session *s)
+{
+	kg_metrics_mark(s->metrics, KG_MARK_FIRST_PAINT);
+}
 
 unsigned
 kg_session_take_changes(struct kg_session *s)

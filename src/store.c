@@ -96,6 +96,18 @@ static const char *const migrations[] = {
 	" INSERT INTO customers_fts(rowid, name, email, phone, loyalty_id)"
 	" VALUES (new.rid, new.name, new.email, new.phone, new.loyalty_id); END;"
 	"INSERT INTO customers_fts(customers_fts) VALUES ('rebuild');",
+
+	/* 3: the workflow metrics of issue 10 (src/metrics.c): no customer data */
+	"CREATE TABLE metric_sessions (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL,"
+	" first_paint_ms INTEGER, banner_ready_ms INTEGER, first_action_ms INTEGER,"
+	" return_sent_ms INTEGER, exit_ms INTEGER);"
+	"CREATE INDEX metric_sessions_at ON metric_sessions(started_at);"
+	"CREATE TABLE metric_actions (id INTEGER PRIMARY KEY, session_id INTEGER"
+	" REFERENCES metric_sessions(id), at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" outcome TEXT NOT NULL, error TEXT, latency_ms INTEGER NOT NULL);"
+	"CREATE INDEX metric_actions_at ON metric_actions(at);"
+	"CREATE TABLE metric_events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	" name TEXT NOT NULL);",
 };
 
 #define KG_STMT_SQL(name, sql) sql,

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 
 #define KG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

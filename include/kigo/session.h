@@ -61,6 +61,9 @@ enum kg_err kg_session_new(struct kg_loop *loop, const struct kg_config *cfg,
                            char **cause);
 void kg_session_free(struct kg_session **s);
 
+/* The UI drew a complete screen (first paint is recorded once, issue 10). */
+void kg_session_painted(struct kg_session *s);
+
 /* Change bits raised since the last call; clears them. */
 unsigned kg_session_take_changes(struct kg_session *s);
 /* enum kg_busy bits now in flight. */
