@@ -31,7 +31,7 @@
 #include "kigo/store.h"
 
 #if defined(__has_include)
-#if __has_include("kigo/auth.h")
+#if __has_include("kigo/auth.h") && !defined(KG_KIGO_NO_AUTH)
 #include "kigo/auth.h"
 #define KG_KIGO_HAVE_AUTH 1
 #endif
@@ -1405,6 +1405,11 @@ mutate_done(struct op *op, struct kg_http_resp *resp)
 		free(cause);
 		return;
 	}
+	/* The activity feeds this ticket's summary: keep the ticket we sent. */
+	if (kg_str_empty(act.ticket_ref)) {
+		free(act.ticket_ref);
+		act.ticket_ref = kg_xstrdup(op->mut.ticket_ref);
+	}
 	/* One transaction: the cache row, the activity entry and the finished
 	 * mutation land together or not at all.  A replay inserts nothing new:
 	 * the activity id is unique. */
@@ -1461,8 +1466,10 @@ mutate_failed(struct op *op, const struct kg_kigo_error *e)
 	}
 	if (e->status == 404)
 		drop_stale(op);
-	if (kg_store_mutation_finish(st, op->mut.id, e->pending ? KG_MUT_PENDING : KG_MUT_FAILED,
-	                             e->message) != KG_ERR_OK)
+	/* An unknown outcome leaves the row pending for kg_kigo_resume. */
+	if (e->pending)
+		return;
+	if (kg_store_mutation_finish(st, op->mut.id, KG_MUT_FAILED, e->message) != KG_ERR_OK)
 		kg_log_warn("kigo: could not record the outcome of mutation %lld",
 		            (long long)op->mut.id);
 }
