@@ -541,14 +541,16 @@ op_what(const struct op *op)
 		return kg_xasprintf("Loading the activity of customer %s", op->customer_id);
 	case OP_MUTATE: break;
 	}
+	const char *tok = op->mut.token_id ? op->mut.token_id : "(unknown)";
 	switch (op->action) {
 	case KG_ACTION_CREATE_CUSTOMER: return kg_xstrdup("Creating the customer");
 	case KG_ACTION_ADD:
-		return kg_xasprintf("Adding a token to customer %s", op->mut.customer_id);
-	case KG_ACTION_REMOVE: return kg_xasprintf("Removing token %s", op->mut.token_id);
-	case KG_ACTION_REISSUE: return kg_xasprintf("Reissuing token %s", op->mut.token_id);
-	case KG_ACTION_DISPUTE: return kg_xasprintf("Disputing token %s", op->mut.token_id);
-	default: return kg_xasprintf("Changing token %s", op->mut.token_id);
+		return kg_xasprintf("Adding a token to customer %s",
+		                    op->mut.customer_id ? op->mut.customer_id : "(unknown)");
+	case KG_ACTION_REMOVE: return kg_xasprintf("Removing token %s", tok);
+	case KG_ACTION_REISSUE: return kg_xasprintf("Reissuing token %s", tok);
+	case KG_ACTION_DISPUTE: return kg_xasprintf("Disputing token %s", tok);
+	default: return kg_xasprintf("Changing token %s", tok);
 	}
 }
 
@@ -731,6 +733,7 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 	e->pub.err = status_err(resp->status, code);
 	e->pub.current = e->env.current;
 	e->pub.existing_id = e->env.existing_id;
+	/* fakes and proxies may answer 5xx without the envelope */
 	srv = kg_sanitize_str(e->env.message ? e->env.message : "no explanation given");
 	switch (resp->status) {
 	case 400:
@@ -805,8 +808,10 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 		break;
 	default:
 		if (resp->status >= 500) {
-			why = kg_xasprintf("Kigo had a temporary problem (HTTP %ld: %s)",
-			                   resp->status, srv);
+			why = e->env.message ? kg_xasprintf("Kigo had a temporary problem (HTTP "
+			                                    "%ld: %s)", resp->status, srv)
+			                     : kg_xasprintf("Kigo had a temporary problem (HTTP %ld)",
+			                                    resp->status);
 			if (mutation) {
 				e->pub.pending = true;
 				todo = kg_xstrdup("The outcome is unknown: the action stays pending and "
