@@ -38,6 +38,8 @@
 #endif
 
 #define REASON_MAX 500
+/* Kigo remembers a key 24 h; resume only well inside that. */
+#define IDEM_WINDOW_S (23 * 3600)
 
 enum op_kind { OP_SEARCH, OP_CUSTOMER, OP_CATALOG, OP_TOKENS, OP_ACTIVITY, OP_MUTATE };
 
@@ -70,6 +72,7 @@ struct op {
 	struct kg_mutation mut;      /* OP_MUTATE: the stored row */
 	enum kg_action action;
 	enum kg_token_status known;  /* the token's cached status, for 422 */
+	bool resumed;                /* re-sent from the store: may be applied already */
 
 	bool delivering;             /* inside a callback: cancel only marks */
 	bool cancelled;
@@ -828,6 +831,19 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 		}
 		break;
 	}
+	/*
+	 * A resumed mutation's earlier send may have been applied: an answer
+	 * that does not look at the request (login, permission, rate limit)
+	 * settles nothing, so the row stays pending for the next resume.
+	 */
+	if (mutation && op->resumed &&
+	    (resp->status == 401 || resp->status == 403 || resp->status == 429)) {
+		e->pub.pending = true;
+		free(todo);
+		todo = kg_xstrdup("Its earlier send may have been applied, so it stays pending and "
+		                  "will be completed once, with the same idempotency key, when "
+		                  "resumed again");
+	}
 out:
 	rid = resp->request_id ? kg_sanitize_str(resp->request_id)
 	      : e->env.request_id ? kg_sanitize_str(e->env.request_id) : NULL;
@@ -1366,15 +1382,32 @@ kg_kigo_resume(struct kg_kigo *k, kg_kigo_mutate_fn cb, void *ud)
 		op->mut = v[i];
 		memset(&v[i], 0, sizeof(v[i]));
 		op->action = kg_action_parse(op->mut.kind);
+		op->resumed = true;
 		memset(&cached, 0, sizeof(cached));
 		if (op->mut.token_id != NULL &&
 		    kg_store_get_token(k->store, op->mut.token_id, &cached) == KG_ERR_OK)
 			op->known = cached.status;
 		kg_token_clear(&cached);
+		started++;
+		/* Past the backend's 24 h key memory a resend could apply the action a
+		 * second time: settle it as failed and let the agent check. */
+		if (kg_wall_now() - op->mut.created_at > IDEM_WINDOW_S) {
+			char *what = op_what(op);
+			char *msg = kg_xasprintf("%s was interrupted more than 23 hours ago, beyond "
+			                         "Kigo's idempotency window, so it was not re-sent. "
+			                         "Check the customer's tokens and redo it if it is "
+			                         "missing.", what);
+			free(what);
+			if (kg_store_mutation_finish(k->store, op->mut.id, KG_MUT_FAILED, msg) !=
+			    KG_ERR_OK)
+				kg_log_warn("kigo: could not settle stale mutation %lld",
+				            (long long)op->mut.id);
+			op_fail_later(op, KG_ERR_EXPIRED, msg);
+			continue;
+		}
 		kg_log_info("kigo: resuming %s (mutation %lld)", op->mut.kind,
 		            (long long)op->mut.id);
 		mutation_send(op);
-		started++;
 	}
 	kg_mutations_free(&v, n);
 	return started;

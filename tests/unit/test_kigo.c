@@ -1101,6 +1101,58 @@ Test(kigo, kill_9_after_store_before_reply_completes_once_on_restart, .timeout =
 	env_stop(&e);
 }
 
+Test(kigo, resumed_mutation_refused_by_login_stays_pending)
+{
+	struct env e;
+	struct kg_kigo *bad = NULL;
+	struct rec r = { 0 };
+	char id[64], path[128], ifm[32];
+	int64_t ver;
+
+	env_start(&e, 0, NULL);
+	pick_token(&e, JANE, "active", id, sizeof(id), &ver);
+	snprintf(path, sizeof(path), "/tokens/%s/remove", id);
+	snprintf(ifm, sizeof(ifm), "\"%lld\"", (long long)ver);
+	store_row(&e, "key-401", path, "{\"reason\":\"dup\",\"ticket_ref\":\"INC1\"}", ifm);
+	env_client(&e, &bad, "expired-token", false);
+	cr_assert_eq(kg_kigo_resume(bad, on_resumed, &r), 1);
+	run_until(&e, &r.done);
+	cr_assert_eq(r.err, KG_ERR_UNAUTHORIZED);
+	cr_assert(r.pending, "a 401 settles nothing about an earlier send");
+	cr_assert_eq(pending_mutations(&e), 1);
+	rec_free(&r);
+	cr_assert_eq(kg_kigo_resume(e.k, on_resumed, &r), 1);
+	run_until(&e, &r.done);
+	cr_assert_null(r.message, "%s", r.message);
+	cr_assert_eq(pending_mutations(&e), 0);
+	rec_free(&r);
+	kg_kigo_free(&bad);
+	env_stop(&e);
+}
+
+Test(kigo, resume_refuses_a_mutation_older_than_the_key_window)
+{
+	struct env e;
+	struct rec r = { 0 };
+	struct kg_mutation m = { .idem_key = (char *)"key-old", .kind = (char *)"add",
+		                 .path = (char *)"/customers/cus_8XK2/tokens",
+		                 .body = (char *)"{\"sku\":\"XB-5OFF\",\"ticket_ref\":\"INC1\"}",
+		                 .ticket_ref = (char *)"INC1", .customer_id = (char *)JANE,
+		                 .state = KG_MUT_PENDING };
+
+	env_start(&e, 0, NULL);
+	m.created_at = kg_wall_now() - 25 * 3600;
+	cr_assert_eq(kg_store_mutation_add(e.st, &m), KG_ERR_OK);
+	cr_assert_eq(kg_kigo_resume(e.k, on_resumed, &r), 1);
+	run_until(&e, &r.done);
+	cr_assert_eq(r.err, KG_ERR_EXPIRED);
+	cr_assert(strstr(r.message, "idempotency window") != NULL, "%s", r.message);
+	cr_assert_eq(pending_mutations(&e), 0);
+	cr_assert_eq(fake_count(&e, "POST", "/tokens"), 0, "not re-sent");
+	rec_free(&r);
+	env_stop(&e);
+}
+
 /* ================= offline and unreachable ================= */
 
 Test(kigo, offline_refuses_mutations_and_reads)
