@@ -390,6 +390,38 @@ kg_oidc_error_clear(struct kg_oidc_error *e)
 
 /* ---- id_token claims ---- */
 
+static enum kg_err
+get_claims(struct json_object *o, const char *what, struct kg_oidc_claims *out, char **cause)
+{
+	enum kg_err err;
+
+	if ((err = get_str(o, "sub", false, false, what, &out->sub, cause)) != KG_ERR_OK ||
+	    (err = get_str(o, "name", false, false, what, &out->name, cause)) != KG_ERR_OK ||
+	    (err = get_str(o, "email", false, false, what, &out->email, cause)) != KG_ERR_OK ||
+	    (err = get_str(o, "preferred_username", false, false, what, &out->preferred_username,
+	                   cause)) != KG_ERR_OK ||
+	    (err = get_int(o, "exp", false, 0, INT64_MAX, 0, what, &out->exp, cause)) !=
+	            KG_ERR_OK)
+		return err;
+	return KG_ERR_OK;
+}
+
+enum kg_err
+kg_oidc_parse_userinfo(const char *body, size_t len, struct kg_oidc_claims *out, char **cause)
+{
+	struct json_object *o;
+	enum kg_err err;
+
+	memset(out, 0, sizeof(*out));
+	if ((o = parse_object(body, len, KG_OIDC_MAX_BODY, "userinfo response", cause)) == NULL)
+		return KG_ERR_PROTOCOL;
+	err = get_claims(o, "userinfo response", out, cause);
+	json_object_put(o);
+	if (err != KG_ERR_OK)
+		kg_oidc_claims_clear(out);
+	return err;
+}
+
 enum kg_err
 kg_oidc_parse_id_token(const char *jwt, struct kg_oidc_claims *out, char **cause)
 {
@@ -444,15 +476,7 @@ kg_oidc_parse_id_token(const char *jwt, struct kg_oidc_claims *out, char **cause
 	}
 	if ((o = parse_object((const char *)raw, rawlen, KG_OIDC_MAX_STRING, what, cause)) == NULL)
 		goto out;
-	if ((err = get_str(o, "sub", false, false, what, &out->sub, cause)) != KG_ERR_OK ||
-	    (err = get_str(o, "name", false, false, what, &out->name, cause)) != KG_ERR_OK ||
-	    (err = get_str(o, "email", false, false, what, &out->email, cause)) != KG_ERR_OK ||
-	    (err = get_str(o, "preferred_username", false, false, what, &out->preferred_username,
-	                   cause)) != KG_ERR_OK ||
-	    (err = get_int(o, "exp", false, 0, INT64_MAX, 0, what, &out->exp, cause)) !=
-	            KG_ERR_OK)
-		goto out;
-	err = KG_ERR_OK;
+	err = get_claims(o, what, out, cause);
 out:
 	put_wiped(&o);
 	if (raw != NULL) {

@@ -80,6 +80,9 @@ struct kg_oidc_claims {
 	int64_t exp;              /* 0 when absent */
 };
 enum kg_err kg_oidc_parse_id_token(const char *jwt, struct kg_oidc_claims *out, char **cause);
+/* The same claims from a userinfo response (a JSON object). */
+enum kg_err kg_oidc_parse_userinfo(const char *body, size_t len, struct kg_oidc_claims *out,
+                                   char **cause);
 void kg_oidc_claims_clear(struct kg_oidc_claims *c);
 
 /* What auth.c keeps in the secret store. */
