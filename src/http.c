@@ -485,8 +485,9 @@ debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *ud)
 {
 	(void)easy;
 	(void)ud;
-	/* Only curl's own narration: never header or data lines. */
-	if (type == CURLINFO_TEXT) {
+	/* Only curl's own narration (not the TLS record chatter): never
+	 * header or data lines. */
+	if (type == CURLINFO_TEXT && strncmp(data, "TLSv", 4) != 0) {
 		while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
 			size--;
 		kg_log_debug("curl: %.*s", (int)size, data);

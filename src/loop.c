@@ -346,6 +346,19 @@ kg_loop_on_pass(struct kg_loop *loop, kg_idle_fn fn, void *ud)
 	loop->npass++;
 }
 
+void
+kg_loop_off_pass(struct kg_loop *loop, kg_idle_fn fn, void *ud)
+{
+	for (size_t i = 0; i < loop->npass; i++) {
+		if (loop->passes[i].fn == fn && loop->passes[i].ud == ud) {
+			memmove(&loop->passes[i], &loop->passes[i + 1],
+			        (loop->npass - i - 1) * sizeof(*loop->passes));
+			loop->npass--;
+			return;
+		}
+	}
+}
+
 static int
 poll_timeout(struct kg_loop *loop, int64_t timeout_ms)
 {
@@ -402,6 +415,7 @@ kg_loop_once(struct kg_loop *loop, int64_t timeout_ms)
 		}
 	}
 	kg_timer_run(loop);
+	/* Index-based: a callback may add or remove pass callbacks. */
 	for (size_t i = 0; i < loop->npass; i++)
 		loop->passes[i].fn(loop, loop->passes[i].ud);
 }

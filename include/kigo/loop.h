@@ -45,6 +45,8 @@ bool kg_sig_take(struct kg_loop *loop, int signo);
 
 /* Function run after every pass (the UI's redraw, kg_http_perform, ...). */
 void kg_loop_on_pass(struct kg_loop *loop, kg_idle_fn fn, void *ud);
+/* Remove a pass callback registered with the same fn and ud (harmless if absent). */
+void kg_loop_off_pass(struct kg_loop *loop, kg_idle_fn fn, void *ud);
 
 /*
  * One pass: wait at most timeout_ms (or until the nearest timer; -1 means no

@@ -11,8 +11,11 @@ Routes (any method unless noted), on top of fakelib's control endpoint:
     /status/NNN        answers status NNN with a small JSON error body
     /bytes/N           N bytes of "x" (application/octet-stream)
     /delay/MS          waits MS milliseconds, then 200 {"ok": true}
+    /gzip/N            N bytes of "x" gzip-compressed (Content-Encoding: gzip),
+                       so Content-Length is small and only the decoded size is big
 """
 
+import gzip
 import os
 import sys
 
@@ -48,6 +51,11 @@ def status(req):
 @app.route("GET", r"/bytes/(?P<n>[0-9]+)")
 def nbytes(req):
     return 200, b"x" * int(req.match["n"])
+
+
+@app.route("GET", r"/gzip/(?P<n>[0-9]+)")
+def gz(req):
+    return 200, gzip.compress(b"x" * int(req.match["n"])), {"Content-Encoding": "gzip"}
 
 
 @app.route("GET", r"/delay/(?P<ms>[0-9]+)", locked=False)

@@ -71,6 +71,12 @@ Kinds:
     "commit_then_drop"  run the real handler (its state change happens),
                         then reset the connection instead of answering
 
+Helpers: json_body(obj) -> bytes; error_response(status, message, detail,
+headers) -> a ServiceNow-style {"error": {...}, "status": "failure"} Response;
+http_date(ts) -> an RFC 7231 date (for Retry-After or Date); arg_parser()
+-> the common argparse parser, to add a fake's own options before
+main(app, parser=p, setup=fn(args)).
+
 From Python tests the same is available as fakelib.Control(base_url,
 cafile): .health(), .requests(), .clear_requests(), .fault(kind, **kw),
 .clear_faults(); and in-process as app.add_fault(...), app.requests(), ...
@@ -95,7 +101,8 @@ import urllib.parse
 import urllib.request
 import uuid
 
-__all__ = ["FakeServer", "Request", "Response", "Control", "main", "json_body"]
+__all__ = ["FakeServer", "Request", "Response", "Control", "main", "arg_parser",
+           "json_body", "error_response", "http_date"]
 
 
 def json_body(obj):

@@ -490,6 +490,34 @@ Test(http, body_over_cap_is_toobig)
 	kg_http_free(&h);
 }
 
+Test(http, decoded_body_over_cap_is_toobig)
+{
+	/* 200 bytes on the wire, 2 MB decoded: the cap applies to what we keep */
+	struct kg_http *h = client(0, 0, 0);
+	struct result r = { 0 };
+	char *u = url("/gzip/2000000");
+	struct kg_http_req req = { .method = KG_HTTP_GET, .url = u, .max_body = 100000 };
+
+	kg_http_send(h, &req, on_done, &r);
+	wait_for(&r);
+	cr_assert_eq(r.err, KG_ERR_TOOBIG, "%d %s", r.err, r.error);
+	cr_assert_eq(r.status, 200);
+	cr_assert_not_null(r.request_id);
+	cr_assert_not_null(strstr(r.error, "request id"), "%s", r.error);
+	free(u);
+	result_free(&r);
+
+	u = url("/gzip/1000");
+	req.url = u;
+	kg_http_send(h, &req, on_done, &r);
+	wait_for(&r);
+	cr_assert_eq(r.err, KG_ERR_OK, "%s", r.error);
+	cr_assert_eq(strlen(r.body), 1000);
+	free(u);
+	result_free(&r);
+	kg_http_free(&h);
+}
+
 Test(http, wrong_ca_is_tls_error)
 {
 	struct kg_http_opts o = { .ca_bundle = fake.otherca };

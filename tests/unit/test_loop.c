@@ -259,6 +259,22 @@ Test(loop, pass_callbacks_and_quit)
 	kg_loop_free(&loop);
 }
 
+Test(loop, off_pass_removes_callback)
+{
+	struct kg_loop *loop = kg_loop_new();
+	int a = 0, b = 0;
+
+	kg_loop_on_pass(loop, on_pass, &a);
+	kg_loop_on_pass(loop, on_pass, &b);
+	kg_loop_once(loop, 0);
+	kg_loop_off_pass(loop, on_pass, &a);
+	kg_loop_off_pass(loop, on_pass, &a);
+	kg_loop_once(loop, 0);
+	cr_assert_eq(a, 1);
+	cr_assert_eq(b, 2);
+	kg_loop_free(&loop);
+}
+
 static bool
 done_after_timer(void *ud)
 {
