@@ -138,7 +138,6 @@ do_req(struct kg_http *h, enum kg_http_method m, const char *path, bool retry, s
 
 TestSuite(url, .timeout = 20);
 TestSuite(http_backoff, .timeout = 20);
-TestSuite(http_opts, .timeout = 20);
 
 Test(url, build_escapes_segments_and_query)
 {
@@ -224,7 +223,7 @@ Test(http_opts, unreadable_ca_bundle_is_refused)
 
 /* ---- against the HTTPS echo server ------------------------------------ */
 
-TestSuite(http, .init = start_echo, .fini = stop_echo, .timeout = 30);
+TestSuite(http, .init = start_echo, .fini = stop_echo);
 
 Test(http, get_and_headers)
 {

@@ -34,7 +34,7 @@ teardown(void)
 	rmdir(dir);
 }
 
-TestSuite(log, .init = setup, .fini = teardown, .timeout = 20);
+TestSuite(log, .init = setup, .fini = teardown);
 
 Test(log, line_format_and_levels)
 {
