@@ -247,8 +247,9 @@ set_notice(struct kg_auth *auth, char *notice)
 {
 	free(auth->notice);
 	auth->notice = notice;
+	/* Whoever shows the notice says it; the log only keeps it at -vv. */
 	if (notice != NULL)
-		kg_log_warn("%s", notice);
+		kg_log_debug("auth: notice: %s", notice);
 }
 
 /* Write the tokens to the secret store; a failure becomes the notice. */

@@ -155,6 +155,7 @@ kg_cmd_login(const struct kg_cli *cli, const struct kg_config *cfg)
 	struct kg_http_opts ho = { 0 };
 	struct kg_http *http = NULL;
 	char *cause = NULL, *notice;
+	bool noticed = false;
 	enum kg_err err;
 	int rc;
 
@@ -181,6 +182,7 @@ kg_cmd_login(const struct kg_cli *cli, const struct kg_config *cfg)
 	if ((notice = kg_auth_take_notice(lc.auth)) != NULL) {
 		fprintf(stderr, "kigo-tui: %s\n", notice);
 		free(notice);
+		noticed = true;
 	}
 	kg_auth_login_start(lc.auth, on_code, on_done, &lc);
 	kg_loop_run(lc.loop, is_done, &lc);
@@ -196,7 +198,7 @@ kg_cmd_login(const struct kg_cli *cli, const struct kg_config *cfg)
 		if ((notice = kg_auth_take_notice(lc.auth)) != NULL) {
 			fprintf(stderr, "kigo-tui: %s\n", notice);
 			free(notice);
-		} else if (strcmp(kg_auth_secrets_kind(lc.auth), "memory") == 0)
+		} else if (!noticed && strcmp(kg_auth_secrets_kind(lc.auth), "memory") == 0)
 			fprintf(stderr, "kigo-tui: the login is kept in memory only and ends with this "
 			                "command; set secrets = file (or use a keyring) to keep it.\n");
 	} else
