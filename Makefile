@@ -33,6 +33,13 @@ ifeq ($(SAN),1)
 CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
+# libFuzzer builds (scripts/fuzz.sh): clang, the library instrumented for coverage
+ifeq ($(SAN),fuzz)
+CC      := clang
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link \
+           -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
 
 KG_CPPFLAGS := -Iinclude -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -D_XOPEN_SOURCE_EXTENDED \
                -DKG_VERSION='"$(VERSION)"' -MMD -MP
@@ -56,9 +63,11 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/unit/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 PROG      := $(if $(filter build,$(BUILD)),kigo-tui,$(BUILD)/kigo-tui)
 
-.PHONY: all deps check unit integration asan demo bench fuzz install uninstall \
+.PHONY: fuzzers all deps check unit integration asan demo bench fuzz install uninstall \
         clean lint compile_commands.json tidy cppcheck
 
 all: deps $(PROG)
@@ -90,6 +99,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TEST_SUPPORT_OBJS)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(LIB) \
 		$(PKG_LIBS) $(CRIT_LIBS) -lm
+
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Ifuzz -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
+fuzzers: $(FUZZ_BINS)
 
 # `make check`: every unit test binary, then the integration suite.
 check: deps $(PROG) $(TEST_BINS)
@@ -142,6 +158,10 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/kigo-tui $(DESTDIR)$(ZSHCOMPDIR)/_kigo-tui
 
 clean:
-	rm -rf build build-asan kigo-tui
+	rm -rf build build-asan build-fuzz kigo-tui
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d)
+# test support objects are not intermediate files to delete
+.SECONDARY:
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d \
+	$(BUILD)/fuzz/*.d)
