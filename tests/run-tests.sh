@@ -36,8 +36,10 @@ run_one() { # name, command...
 	shift
 	log="$logdir/$name.log"
 	start=$(date +%s)
-	"$@" >"$log" 2>&1
+	# a hung test fails instead of holding CI until its deadline
+	timeout -k 10 "${KG_TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1
 	rc=$?
+	[ $rc = 124 ] && echo "test timed out after ${KG_TEST_TIMEOUT:-600}s" >>"$log"
 	if [ "$SAN" = 1 ] && grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$log"; then
 		rc=99
 	fi
