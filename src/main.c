@@ -8,6 +8,7 @@
  */
 #include <curl/curl.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -53,6 +54,8 @@ main(int argc, char **argv)
 	int rc;
 
 	setlocale(LC_CTYPE, "");
+	/* libcurl runs with NOSIGNAL: a peer closing mid-write must be an error, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	err = kg_cli_parse(argc, argv, &cli, &cause);
 	if (err != KG_ERR_OK) {
 		fprintf(stderr, "kigo-tui: %s\n%s\n", cause, KG_CLI_TRY);
