@@ -63,6 +63,13 @@ countdown_tick(struct kg_loop *loop, void *ud)
 	lc->tick = kg_timer_add(loop, 1000, countdown_tick, lc);
 }
 
+/* The QR renderer comes with the screen code (qr.h); without it, no QR. */
+#if defined(__has_include)
+#if __has_include("kigo/qr.h")
+#define KG_HAVE_QR 1
+#endif
+#endif
+
 #ifdef KG_HAVE_QR
 #include "kigo/qr.h"
 
