@@ -63,7 +63,8 @@ struct kg_kigo_error {
 enum kg_err kg_kigo_new(struct kg_loop *loop, struct kg_http *http, struct kg_auth *auth,
                         struct kg_store *store, const struct kg_kigo_opts *opts,
                         struct kg_kigo **out, char **cause);
-/* Cancels everything in flight without calling callbacks; frees and NULLs. */
+/* Cancels everything in flight without calling callbacks; frees and NULLs.
+ * Not from inside one of its callbacks (kg_kigo_cancel is fine there). */
 void kg_kigo_free(struct kg_kigo **k);
 
 /* Drop an operation (any kind): its callback will not be called. */
@@ -170,8 +171,11 @@ enum kg_err kg_kigo_mutate(struct kg_kigo *k, const struct kg_kigo_mutation *req
 /*
  * Re-send every pending mutation of the store (after a crash or a lost
  * reply) with its stored key, body and If-Match; cb once per mutation.
- * Mutations already in flight in this client are skipped.  Returns how many
- * were started (0 when offline or none).
+ * Mutations already in flight in this client are skipped.  A row older
+ * than 23 h (Kigo keeps keys 24 h) is not re-sent: it fails with
+ * KG_ERR_EXPIRED and a sentence.  A 401/403/429/5xx or a lost reply leaves
+ * the row pending (error->pending).  Returns how many were taken up (0 when
+ * offline or none).  Call it at start-up and when Kigo is reachable again.
  */
 size_t kg_kigo_resume(struct kg_kigo *k, kg_kigo_mutate_fn cb, void *ud);
 
