@@ -23,19 +23,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "kigo/auth.h"
 #include "kigo/http.h"
 #include "kigo/kigo_json.h"
 #include "kigo/log.h"
 #include "kigo/loop.h"
 #include "kigo/sanitize.h"
 #include "kigo/store.h"
-
-#if defined(__has_include)
-#if __has_include("kigo/auth.h") && !defined(KG_KIGO_NO_AUTH)
-#include "kigo/auth.h"
-#define KG_KIGO_HAVE_AUTH 1
-#endif
-#endif
 
 #define REASON_MAX 500
 /* Kigo remembers a key 24 h; resume only well inside that. */
@@ -445,11 +439,9 @@ op_drop(struct op *op)
 	struct kg_kigo *k = op->k;
 
 	if (op->http_id != 0) {
-#ifdef KG_KIGO_HAVE_AUTH
 		if (k->auth != NULL)
 			kg_auth_http_cancel(k->auth, op->http_id);
 		else
-#endif
 			kg_http_cancel(k->http, op->http_id);
 	}
 	if (op->timer_id != 0)
@@ -637,12 +629,10 @@ op_send(struct op *op, enum kg_http_method method, const char *url, const char *
 		.bearer = k->auth == NULL ? k->bearer : NULL,
 	};
 
-#ifdef KG_KIGO_HAVE_AUTH
 	if (k->auth != NULL) {
 		op->http_id = kg_auth_http_send(k->auth, &req, on_http, op);
 		return;
 	}
-#endif
 	op->http_id = kg_http_send(k->http, &req, on_http, op);
 }
 

@@ -23,29 +23,6 @@
 #include "kigo/store.h"
 #include "support/fakesrv.h"
 
-/*
- * Until src/auth.c lands, kigo.c's references to it are satisfied here
- * (these tests always pass auth == NULL).  Remove once auth.c is in main.
- */
-#if defined(__has_include)
-#if !__has_include("../../src/auth.c")
-#include "kigo/auth.h"
-uint64_t
-kg_auth_http_send(struct kg_auth *auth, const struct kg_http_req *req, kg_http_done_fn done,
-                  void *ud)
-{
-	(void)auth, (void)req, (void)done, (void)ud;
-	abort();
-}
-void
-kg_auth_http_cancel(struct kg_auth *auth, uint64_t id)
-{
-	(void)auth, (void)id;
-	abort();
-}
-#endif
-#endif
-
 #define BEARER "test-access-token"
 #define JANE "cus_8XK2"
 #define BIG "cus_BIG1"
