@@ -467,7 +467,7 @@ on_stream(const struct kg_kigo_error *err, const struct kg_token *v, size_t n, b
 		s->done = true;
 }
 
-Test(kigo, inventory_of_5000_streams_page_by_page, .timeout = 60)
+Test(kigo, inventory_of_5000_streams_page_by_page)
 {
 	struct env e;
 	struct stream s = { 0 };
@@ -1021,7 +1021,7 @@ crash_child(const char *api, const char *ca, const char *state, const char *toke
 		kg_loop_once(loop, 100);
 }
 
-Test(kigo, kill_9_after_store_before_reply_completes_once_on_restart, .timeout = 60)
+Test(kigo, kill_9_after_store_before_reply_completes_once_on_restart)
 {
 	struct env e;
 	struct rec r = { 0 };
