@@ -49,7 +49,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kigo-demo.XXXXXX") || die "cannot create a temp
 chmod 700 "$tmp"
 pids=
 tui=
-[ -z "$info" ] || echo "dir $tmp" >>"$info"
+[ -z "$info" ] || printf 'dir %s\npid demo %s\n' "$tmp" "$$" >>"$info"
 
 # Stop a pid: TERM, then KILL if it is still there after 5 s.
 stop() {
@@ -65,7 +65,9 @@ stop() {
 }
 
 cleanup() {
-	trap - EXIT INT TERM HUP
+	# once: a second signal (the terminal going away) must not cut it short
+	trap '' INT TERM HUP
+	trap - EXIT
 	[ -z "$tui" ] || stop "$tui"
 	for p in $pids; do
 		stop "$p"
