@@ -825,7 +825,12 @@ kg_auth_http_send(struct kg_auth *auth, const struct kg_http_req *req, kg_http_d
 	ar->next = auth->reqs;
 	auth->reqs = ar;
 
-	if (token_fresh(auth)) {
+	if (auth->http == NULL) {
+		ar->state = AREQ_FAIL_LATER;
+		ar->fail_err = KG_ERR_NETWORK;
+		ar->fail_msg = kg_xstrdup("This command works offline and sends no request.");
+		ar->timer = kg_timer_add(auth->loop, 0, areq_fail_timer, ar);
+	} else if (token_fresh(auth)) {
 		areq_send(ar);
 	} else if (auth->refresh_token != NULL) {
 		/* Missing or about to expire: renew first, then send. */

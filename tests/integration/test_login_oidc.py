@@ -89,10 +89,14 @@ def approve_flow(env):
 
 def deny_flow(env):
     conf = env.config(secrets="memory", name="deny.conf")
-    rc, out, err, code = env.login(conf, action="deny")
+    rc, out, err, code = env.login(conf, action="deny", args=("--no-qr", "-vv"))
     check(code is not None, "no code: " + out)
     check(rc == 77, "deny exit %d: %s" % (rc, err))
     check("denied" in err, "deny message: %r" % err)
+    # Even the debug log (curl's own lines included) holds no device code.
+    dc = env.call("GET", "/test/events")["device_codes"][-1]
+    check("DEBUG curl" in err, "no -vv log: %r" % err[:200])
+    check(dc not in err and dc not in out, "device code leaked into the -vv log")
 
 
 def failures(env):
