@@ -89,9 +89,9 @@ def assert_all_gone(info, timeout=15.0):
         [(n, p) for n, p in pids.items() if alive(p)], [d for d in dirs if os.path.exists(d)]))
 
 
-def start_demo(tmp, ticket, info):
-    env = ("env PROG=%s TMPDIR=%s KIGO_DEMO_INFO=%s TERM=xterm-256color LANG=C.UTF-8 "
-           "LC_ALL=C.UTF-8 NCURSES_NO_UTF8_ACS=1" % (PROG, tmp, info))
+def start_demo(tmp, ticket, info, prog=PROG):
+    env = ("env PROG=%s TMPDIR=%s KIGO_DEMO_INFO=%s LANG=C.UTF-8 "
+           "LC_ALL=C.UTF-8 NCURSES_NO_UTF8_ACS=1" % (prog, tmp, info))
     cmd = "%s sh %s/scripts/demo.sh %s; echo DEMO-EXIT $?; sleep 120" % (env, ROOT, ticket)
     tmux("-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", cmd)
 
@@ -108,6 +108,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kg-demo-test-")
     info = os.path.join(tmp, "info")
     try:
+        # 0. the mechanics alone, with a stand-in for the client that waits on
+        # the terminal: the stand-ins start and an interrupted demo (its
+        # terminal killed: SIGHUP) leaves nothing behind
+        fake_tui = os.path.join(tmp, "fake-tui")
+        with open(fake_tui, "w") as f:
+            f.write("#!/bin/sh\necho \"FAKE-TUI $*\"\nexec cat >/dev/null\n")
+        os.chmod(fake_tui, 0o755)
+        start_demo(tmp, "INC0010001", info, fake_tui)
+        s = wait_for(lambda s: "FAKE-TUI" in s or "DEMO-EXIT" in s, "the demo to start")
+        assert "FAKE-TUI -c" in s and "INC0010001" in s, s
+        tmux("kill-server", check=False)
+        assert_all_gone(info)
+        os.unlink(info)
+
         # 1. the first demo: login approved by itself, the ticket, q
         t0 = time.time()
         start_demo(tmp, "INC0010001", info)
