@@ -6,7 +6,7 @@ with two additions for a demo that nobody has to approve by hand.
     it was handed out: polls before that answer authorization_pending,
     polls after it get tokens.  idp_fake itself only knows a fixed list of
     answers, which ties the delay to the client's polling interval.
-  - The verification URI says so (".../demo-approves-this-code-by-itself"),
+  - The verification URI says so (".../demo-approves-by-itself"),
     so the real device-code screen tells the viewer what will happen, and
     that page explains it to a browser too.
 
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
 import fakelib  # noqa: E402
 import idp_fake  # noqa: E402
 
-VERIFY_PATH = "/demo-approves-this-code-by-itself"
+VERIFY_PATH = "/demo-approves-by-itself"
 APPROVE = {"after": 3.0}
 
 
