@@ -615,6 +615,13 @@ map_error(struct xfer *x, CURLcode rc)
 {
 	const char *d = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 
+	/* A connection reset or closed during the handshake is the network's
+	 * fault, not the certificate's: say so (and retry). */
+	if (rc == CURLE_SSL_CONNECT_ERROR &&
+	    (strstr(d, "reset") != NULL || strstr(d, "Recv failure") != NULL ||
+	     strstr(d, "Send failure") != NULL || strstr(d, "SSL_ERROR_SYSCALL") != NULL ||
+	     strstr(d, "unexpected eof") != NULL))
+		rc = CURLE_RECV_ERROR;
 	switch (rc) {
 	case CURLE_OK:
 		x->resp.err = KG_ERR_OK;
