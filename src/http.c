@@ -678,11 +678,15 @@ status_retryable(long s)
 	return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
+/*
+ * A timeout is not retried: the attempt already took the whole timeout, and
+ * a server that stalls once mostly stalls again, so retries would keep the
+ * user waiting several times as long before hearing anything.
+ */
 static bool
 err_retryable(enum kg_err e)
 {
-	return e == KG_ERR_DNS || e == KG_ERR_CONNECT || e == KG_ERR_TIMEOUT ||
-	       e == KG_ERR_NETWORK;
+	return e == KG_ERR_DNS || e == KG_ERR_CONNECT || e == KG_ERR_NETWORK;
 }
 
 /* An attempt ended: retry after a loop timer, or deliver. */
