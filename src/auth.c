@@ -404,8 +404,10 @@ http_error_text(const struct kg_http_resp *resp, const char *doing, struct kg_oi
 		                 rid);
 		free(detail);
 	} else
-		s = kg_xasprintf("Could not %s: the identity provider answered HTTP %ld%s.", doing,
-		                 resp->status, rid);
+		s = kg_xasprintf("Could not %s: the identity provider answered HTTP %ld%s.%s", doing,
+		                 resp->status, rid,
+		                 resp->status == 429 || resp->status >= 500
+		                     ? " It is busy or down; try again in a few minutes." : "");
 	free(rid);
 	return s;
 }
@@ -434,11 +436,17 @@ disc_done(struct kg_http_resp *resp, void *ud)
 	if (resp->status != 200) {
 		char *iss = kg_sanitize_str(auth->issuer);
 
-		msg = kg_xasprintf("Could not read the OpenID configuration of %s: HTTP %ld%s. "
-		                   "Check [okta] issuer.", iss, resp->status, rid);
+		/* Busy or down is not a configuration problem: say to wait. */
+		bool busy = resp->status == 429 || resp->status >= 500;
+
+		msg = kg_xasprintf("Could not read the OpenID configuration of %s: HTTP %ld%s. %s",
+		                   iss, resp->status, rid,
+		                   busy ? "The identity provider is busy or down; try again in a "
+		                          "few minutes."
+		                        : "Check [okta] issuer.");
 		free(iss);
 		free(rid);
-		disc_fail_all(auth, resp->status >= 500 ? KG_ERR_UNAVAILABLE : KG_ERR_PROTOCOL, msg);
+		disc_fail_all(auth, busy ? KG_ERR_UNAVAILABLE : KG_ERR_PROTOCOL, msg);
 		goto out;
 	}
 	err = kg_oidc_parse_discovery(resp->body.data, resp->body.len, &d, &cause);
