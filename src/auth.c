@@ -1141,6 +1141,8 @@ login_continue(struct kg_auth *auth)
 	auth->login.phase = LOGIN_DEVICE;
 	form_init(&body, pairs);
 	req = form_post(auth->disc.device_authorization_endpoint, body.data);
+	/* Only client_id and scope: a lost answer is safely asked again. */
+	req.retry = true;
 	auth->login.http_id = kg_http_send(auth->http, &req, device_done, auth);
 	kg_buf_wipe(&body);
 }
