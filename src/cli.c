@@ -36,7 +36,7 @@ kg_cli_quote(const char *s, size_t max)
 	kg_buf_init(&b, 0);
 	if (s == NULL)
 		s = "";
-	for (i = 0; s[i] != '\0' && i < max; i++) {
+	for (i = 0; i < max && s[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '\\')
