@@ -61,6 +61,9 @@ MAIN_OBJ  := $(BUILD)/src/main.o
 LIB       := $(BUILD)/libkigo.a
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Small programs integration tests drive (they link libkigo.a).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/unit/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
@@ -107,14 +110,19 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIB)
 
 fuzzers: $(FUZZ_BINS)
 
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
 # `make check`: every unit test binary, then the integration suite.
-check: deps $(PROG) $(TEST_BINS)
+check: deps $(PROG) $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) PROG=$(PROG) SAN=$(SAN) tests/run-tests.sh
 
 unit: $(PROG) $(TEST_BINS)
 	$(Q)BUILD=$(BUILD) PROG=$(PROG) SAN=$(SAN) tests/run-tests.sh unit
 
-integration: $(PROG) $(TEST_BINS)
+integration: $(PROG) $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) PROG=$(PROG) SAN=$(SAN) tests/run-tests.sh integration
 
 asan: deps
@@ -164,4 +172,4 @@ clean:
 .SECONDARY:
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d \
-	$(BUILD)/fuzz/*.d)
+	$(BUILD)/fuzz/*.d $(BUILD)/tools/*.d)
