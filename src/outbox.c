@@ -363,7 +363,7 @@ item_done(struct kg_outbox_flush *f, enum kg_err err, const char *why)
 		kg_store_outbox_attempt(f->st, it->id, why);
 		msg = kg_xasprintf("The summary for %s (sync id %s) is still pending: %s", it->ticket_ref,
 		                   it->sync_id, why);
-		kg_log_warn("outbox: summary %" PRId64 " still pending", it->id);
+		kg_log_info("outbox: summary %" PRId64 " still pending", it->id);
 	}
 	if (f->item_cb != NULL)
 		f->item_cb(it, err, msg, f->ud);
@@ -447,7 +447,7 @@ on_written(const struct kg_sn_result *res, void *ud)
 	}
 	kg_store_outbox_attempt(f->st, it->id, why);
 	if (res->ambiguous) {
-		kg_log_warn("outbox: summary %" PRId64 ": no clear answer, checking before resending",
+		kg_log_info("outbox: summary %" PRId64 ": no clear answer, checking before resending",
 		            it->id);
 		f->timer = kg_timer_add(f->loop, CHECK_DELAY_MS, on_check_timer, f);
 		return;
