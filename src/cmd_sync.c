@@ -10,6 +10,7 @@
  */
 #include "kigo/cmd.h"
 
+#include "kigo/auth.h"
 #include "kigo/config.h"
 #include "kigo/http.h"
 #include "kigo/log.h"
@@ -19,12 +20,6 @@
 #include "kigo/sn.h"
 #include "kigo/store.h"
 
-/* TODO(auth): set to 1 once src/auth.c is in main (okta needs kg_auth). */
-#define KG_WITH_AUTH 0
-#if KG_WITH_AUTH
-#include "kigo/auth.h"
-#define KG_SYNC_HAVE_AUTH 1
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +132,6 @@ kg_cmd_sync(const struct kg_cli *cli, const struct kg_config *cfg)
 		goto out;
 	}
 	if (cfg->sn_auth == KG_SN_AUTH_OKTA) {
-#ifdef KG_SYNC_HAVE_AUTH
 		err = kg_auth_new(loop, http, cfg, &auth, &cause);
 		if (err == KG_ERR_OK && !kg_auth_logged_in(auth)) {
 			err = KG_ERR_UNAUTHORIZED;
@@ -150,7 +144,6 @@ kg_cmd_sync(const struct kg_cli *cli, const struct kg_config *cfg)
 				rc = KG_EXIT_CONFIG;
 			goto out;
 		}
-#endif
 	}
 	err = kg_sn_new(http, auth, cfg, &sn, &cause);
 	if (err != KG_ERR_OK) {
@@ -181,9 +174,7 @@ kg_cmd_sync(const struct kg_cli *cli, const struct kg_config *cfg)
 	}
 out:
 	kg_sn_free(&sn);
-#ifdef KG_SYNC_HAVE_AUTH
 	kg_auth_free(&auth);
-#endif
 	kg_http_free(&http);
 	kg_loop_free(&loop);
 	kg_store_free(&st);

@@ -11,17 +11,11 @@
  */
 #include "kigo/sn.h"
 
+#include "kigo/auth.h"
 #include "kigo/config.h"
 #include "kigo/log.h"
 #include "kigo/secret.h"
 #include "kigo/sn_json.h"
-
-/* TODO(auth): set to 1 once src/auth.c is in main (okta needs kg_auth). */
-#define KG_WITH_AUTH 0
-#if KG_WITH_AUTH
-#include "kigo/auth.h"
-#define KG_SN_HAVE_AUTH 1
-#endif
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -43,7 +37,6 @@ struct sn_req {
 	uint64_t id;             /* ours, handed to the caller */
 	uint64_t http_id;        /* kg_http's (basic) or kg_auth's (okta) id */
 	enum sn_kind kind;
-	bool cancelled;          /* the callback must not run */
 	char *what;              /* "ticket INC0010001", for messages */
 	char *number;            /* SN_TICKET by number: the number asked for */
 	char *sys_id;            /* SN_TICKET by sys_id, SN_USER, SN_FIND: the record */
@@ -249,18 +242,13 @@ kg_sn_new(struct kg_http *http, struct kg_auth *auth, const struct kg_config *cf
 	sn->table = kg_xstrdup(cfg->sn_table != NULL ? cfg->sn_table : "incident");
 	sn->next_id = 1;
 	if (sn->mode == KG_SN_AUTH_OKTA) {
-#ifdef KG_SN_HAVE_AUTH
 		if (auth == NULL) {
-			kg_set_cause(cause, "servicenow.auth is okta but there is no Okta session");
-			goto fail;
+			kg_set_cause(cause, "servicenow.auth is okta but there is no Okta session; "
+			                    "run 'kigo-tui login'");
+			kg_sn_free(&sn);
+			return KG_ERR_UNAUTHORIZED;
 		}
 		sn->auth = auth;
-#else
-		(void)auth;
-		kg_set_cause(cause, "servicenow.auth = okta is not available in this build; "
-		                    "use auth = basic");
-		goto fail;
-#endif
 	} else {
 		if (kg_str_empty(cfg->sn_username)) {
 			kg_set_cause(cause, "servicenow.auth is basic but servicenow.username is empty; "
@@ -287,9 +275,6 @@ kg_sn_new(struct kg_http *http, struct kg_auth *auth, const struct kg_config *cf
 	}
 	*out = sn;
 	return KG_ERR_OK;
-fail:
-	kg_sn_free(&sn);
-	return KG_ERR_UNAUTHORIZED;
 }
 
 static void
@@ -316,20 +301,14 @@ req_unlink(struct kg_sn *sn, struct sn_req *r)
 	}
 }
 
-/* Stop a request's transfer; true when its completion will not come. */
-static bool
+/* Stop a request's transfer: its completion will not come. */
+static void
 req_abort(struct kg_sn *sn, struct sn_req *r)
 {
-	if (sn->mode == KG_SN_AUTH_BASIC) {
+	if (sn->auth != NULL)
+		kg_auth_http_cancel(sn->auth, r->http_id);
+	else
 		kg_http_cancel(sn->http, r->http_id);
-		return true;
-	}
-#ifdef KG_SN_HAVE_AUTH
-	kg_auth_http_cancel(sn->auth, r->http_id);
-	return true;
-#else
-	return false;
-#endif
 }
 
 void
@@ -342,13 +321,8 @@ kg_sn_free(struct kg_sn **snp)
 		return;
 	for (r = sn->reqs; r != NULL; r = next) {
 		next = r->next;
-		if (req_abort(sn, r)) {
-			req_free(r);
-		} else {
-			/* completion still comes: it finds sn NULL and only frees */
-			r->cancelled = true;
-			r->sn = NULL;
-		}
+		req_abort(sn, r);
+		req_free(r);
 	}
 	if (sn->password != NULL) {
 		kg_log_forget_secret(sn->password);
@@ -371,12 +345,9 @@ kg_sn_cancel(struct kg_sn *sn, uint64_t id)
 	for (r = sn->reqs; r != NULL; r = r->next) {
 		if (r->id != id)
 			continue;
-		if (req_abort(sn, r)) {
-			req_unlink(sn, r);
-			req_free(r);
-		} else {
-			r->cancelled = true;
-		}
+		req_abort(sn, r);
+		req_unlink(sn, r);
+		req_free(r);
 		return;
 	}
 }
@@ -388,7 +359,7 @@ kg_sn_pending(const struct kg_sn *sn)
 	size_t n = 0;
 
 	for (r = sn->reqs; r != NULL; r = r->next)
-		n += !r->cancelled;
+		n++;
 	return n;
 }
 
@@ -403,6 +374,12 @@ describe_failure(struct sn_req *r, const struct kg_http_resp *resp, struct kg_sn
 	const char *todo;
 	struct kg_buf b;
 
+	if (resp->err == KG_ERR_UNAUTHORIZED) {
+		/* kg_auth could not renew the session: its sentence says what to do */
+		res->err = resp->err;
+		return kg_xasprintf("ServiceNow needs a valid Okta session for %s: %s", r->what,
+		                    resp->error != NULL ? resp->error : kg_err_str(resp->err));
+	}
 	if (resp->err != KG_ERR_OK) {
 		res->err = resp->err;
 		/* kg_http's words already say what to do */
@@ -517,11 +494,9 @@ finish_ticket(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *
 		                    r->what, cause, resp->request_id ? " (request id " : "",
 		                    resp->request_id ? resp->request_id : "",
 		                    resp->request_id ? ")" : "");
-	if (!r->cancelled) {
-		if (hit != NULL)
-			((struct kg_ticket *)hit)->fetched_at = kg_wall_now();
-		r->cb.ticket(res->err, res->err == KG_ERR_OK ? hit : NULL, *msg, r->ud);
-	}
+	if (hit != NULL)
+		((struct kg_ticket *)hit)->fetched_at = kg_wall_now();
+	r->cb.ticket(res->err, res->err == KG_ERR_OK ? hit : NULL, *msg, r->ud);
 	kg_sn_tickets_free(&v, n);
 	kg_ticket_clear(&one);
 	free(cause);
@@ -541,8 +516,7 @@ finish_user(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *re
 	if (res->err != KG_ERR_OK)
 		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.", r->what,
 		                    cause);
-	if (!r->cancelled)
-		r->cb.user(res->err, res->err == KG_ERR_OK ? &u : NULL, *msg, r->ud);
+	r->cb.user(res->err, res->err == KG_ERR_OK ? &u : NULL, *msg, r->ud);
 	kg_user_clear(&u);
 	free(cause);
 }
@@ -568,8 +542,7 @@ finish_find(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *re
 		                    cause);
 		res->message = *msg;
 	}
-	if (!r->cancelled)
-		r->cb.find(res, found, r->ud);
+	r->cb.find(res, found, r->ud);
 	kg_sn_journal_free(&v, n);
 	free(cause);
 }
@@ -581,10 +554,6 @@ on_done(struct kg_http_resp *resp, void *ud)
 	struct kg_sn_result res;
 	char *msg = NULL;
 
-	if (r->sn == NULL) { /* the client went away */
-		req_free(r);
-		return;
-	}
 	req_unlink(r->sn, r);
 	memset(&res, 0, sizeof(res));
 	res.status = resp->status;
@@ -595,9 +564,8 @@ on_done(struct kg_http_resp *resp, void *ud)
 		res.message = msg;
 		/* a write that went out and got no clear answer may have been applied */
 		res.ambiguous = r->kind == SN_WRITE && resp->request_sent &&
+		                resp->err != KG_ERR_UNAUTHORIZED &&
 		                (resp->err != KG_ERR_OK || resp->status >= 500);
-		if (r->cancelled)
-			goto out;
 		switch (r->kind) {
 		case SN_TICKET:
 			r->cb.ticket(res.err, NULL, msg, r->ud);
@@ -623,8 +591,7 @@ on_done(struct kg_http_resp *resp, void *ud)
 		finish_user(r, resp, &res, &msg);
 		break;
 	case SN_WRITE:
-		if (!r->cancelled)
-			r->cb.write(&res, r->ud);
+		r->cb.write(&res, r->ud);
 		break;
 	case SN_FIND:
 		finish_find(r, resp, &res, &msg);
@@ -656,12 +623,10 @@ req_send(struct kg_sn *sn, struct sn_req *r, struct kg_http_req *hr)
 	hr->headers = headers;
 	r->next = sn->reqs;
 	sn->reqs = r;
-#ifdef KG_SN_HAVE_AUTH
-	if (sn->mode == KG_SN_AUTH_OKTA) {
+	if (sn->auth != NULL) {
 		r->http_id = kg_auth_http_send(sn->auth, hr, on_done, r);
 		return r->id;
 	}
-#endif
 	hr->basic_user = sn->username;
 	hr->basic_pass = sn->password;
 	r->http_id = kg_http_send(sn->http, hr, on_done, r);

@@ -25,8 +25,10 @@ ServiceNow, a condition on a field the table does not have is ignored
 silently, which is exactly why values must never be pasted in raw.
 
 Auth: Basic with --user/--password, or Bearer when the token was given with
---bearer or POST /__sn/bearer, or any non-empty Bearer with
---permissive-bearer.  Otherwise 401 with ServiceNow's envelope.
+--bearer or POST /__sn/bearer, or the IdP's userinfo endpoint (--userinfo
+URL, --userinfo-ca PEM) accepts it (as ServiceNow validates Okta tokens), or
+any non-empty Bearer with --permissive-bearer.  Otherwise 401 with
+ServiceNow's envelope.
 
 Seeds (--seed FILE or the defaults): {"users": [{"sys_id", "name", "email",
 "phone"}...], "tickets": [{"number", "short_description", "state",
@@ -52,6 +54,9 @@ import sys
 import threading
 import time
 import base64
+import ssl
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakelib  # noqa: E402
@@ -167,8 +172,23 @@ def authorized(req):
         return user in state["users"] and state["users"][user] == pw
     if h.startswith("Bearer "):
         tok = h[7:].strip()
-        return bool(tok) and (state["permissive"] or tok in state["bearers"])
+        if not tok:
+            return False
+        return state["permissive"] or tok in state["bearers"] or userinfo_ok(tok)
     return False
+
+
+def userinfo_ok(tok):
+    """Ask the IdP whether the access token is (still) good."""
+    if not state.get("userinfo"):
+        return False
+    ctx = ssl.create_default_context(cafile=state.get("userinfo_ca"))
+    rq = urllib.request.Request(state["userinfo"], headers={"Authorization": "Bearer " + tok})
+    try:
+        with urllib.request.urlopen(rq, context=ctx, timeout=10) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def unauthorized():
@@ -417,6 +437,8 @@ def setup(args):
     state["users"][args.user] = args.password
     state["bearers"].update(args.bearer or [])
     state["permissive"] = args.permissive_bearer
+    state["userinfo"] = args.userinfo
+    state["userinfo_ca"] = args.userinfo_ca
 
 
 if __name__ == "__main__":
@@ -427,4 +449,6 @@ if __name__ == "__main__":
     parser.add_argument("--bearer", action="append", help="accepted Bearer token")
     parser.add_argument("--permissive-bearer", action="store_true",
                         help="accept any non-empty Bearer token")
+    parser.add_argument("--userinfo", help="IdP userinfo URL that validates Bearer tokens")
+    parser.add_argument("--userinfo-ca", help="CA file for the userinfo URL")
     fakelib.main(app, parser=parser, setup=setup)

@@ -45,7 +45,7 @@ def skip(why):
 class Env:
     """A temp dir with PKI, a running fake, a config and a state dir."""
 
-    def __init__(self, seed=None, extra=()):
+    def __init__(self, seed=None, extra=(), start=True):
         if not os.path.exists(TOOL):
             skip("%s is not built (make integration builds it)" % TOOL)
         self.dir = tempfile.mkdtemp(prefix="kg-sn-")
@@ -56,7 +56,10 @@ class Env:
         self.seed = seed
         self.extra = list(extra)
         self.proc = None
-        self.start()
+        self.log = None
+        self.conf_opts = {}
+        if start:
+            self.start()
 
     # -- the fake -----------------------------------------------------------
     def start(self):
@@ -93,19 +96,28 @@ class Env:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def write_conf(self, instance=None, journal_field="work_notes"):
+    def write_conf(self, **opts):
+        """Options: journal_field, auth (basic|okta), okta_issuer, secrets."""
+        self.conf_opts.update(opts)
+        o = dict({"journal_field": "work_notes", "auth": "basic", "okta_issuer": None,
+                  "secrets": "memory"}, **self.conf_opts)
         with open(self.conf, "w") as f:
             f.write("[servicenow]\ninstance_url = %s\ntable = incident\n"
-                    "journal_field = %s\nauth = basic\nusername = admin\n\n"
-                    "[tls]\nca_bundle = %s\n\n[storage]\nstate_dir = %s\nsecrets = memory\n"
-                    % (instance or self.base, journal_field, os.path.join(self.pki, "ca.pem"),
-                       self.state))
+                    "journal_field = %s\nauth = %s\n" % (self.base, o["journal_field"], o["auth"]))
+            if o["auth"] == "basic":
+                f.write("username = admin\n")
+            if o["okta_issuer"]:
+                f.write("\n[okta]\nissuer = %s\nclient_id = kigo-test\n" % o["okta_issuer"])
+            f.write("\n[tls]\nca_bundle = %s\n\n[storage]\nstate_dir = %s\nsecrets = %s\n"
+                    % (os.path.join(self.pki, "ca.pem"), self.state, o["secrets"]))
 
     def env(self, password="secret"):
         e = dict(os.environ)
@@ -127,6 +139,11 @@ class Env:
             k, _, v = line.partition("=")
             kv.setdefault(k, v)
         return p.returncode, kv, p
+
+    def run(self, *args, timeout=90):
+        p = subprocess.run([PROG, "-c", self.conf] + list(args), capture_output=True,
+                           text=True, env=self.env(), timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
 
     def sync(self, timeout=90):
         p = subprocess.run([PROG, "-c", self.conf, "sync"], capture_output=True, text=True,

@@ -179,7 +179,7 @@ def test_comments_field():
         (e,) = entries_with(sid)
         assert e["element"] == "comments"
     finally:
-        env.write_conf()
+        env.write_conf(journal_field="work_notes")
 
 
 try:

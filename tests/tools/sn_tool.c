@@ -12,6 +12,7 @@
  * Exit: 0 success, else the exit status of the error (kg_err_exit).
  * On error the first line is "err=NAME" and the second "message=...".
  */
+#include "kigo/auth.h"
 #include "kigo/config.h"
 #include "kigo/http.h"
 #include "kigo/log.h"
@@ -34,6 +35,7 @@ static const char *const err_names[] = {
 struct tool {
 	struct kg_loop *loop;
 	struct kg_http *http;
+	struct kg_auth *auth;      /* servicenow.auth = okta only */
 	struct kg_sn *sn;
 	bool done;
 	int rc;
@@ -231,7 +233,15 @@ main(int argc, char **argv)
 		print_err(KG_ERR_NETWORK, cause);
 		goto out;
 	}
-	err = kg_sn_new(tl.http, NULL, &cfg, &tl.sn, &cause);
+	if (cfg.sn_auth == KG_SN_AUTH_OKTA) {
+		err = kg_auth_new(tl.loop, tl.http, &cfg, &tl.auth, &cause);
+		if (err != KG_ERR_OK) {
+			print_err(err, cause);
+			rc = kg_err_exit(err);
+			goto out;
+		}
+	}
+	err = kg_sn_new(tl.http, tl.auth, &cfg, &tl.sn, &cause);
 	if (err != KG_ERR_OK) {
 		print_err(err, cause);
 		rc = kg_err_exit(err);
@@ -268,6 +278,7 @@ main(int argc, char **argv)
 	rc = tl.rc;
 out:
 	kg_sn_free(&tl.sn);
+	kg_auth_free(&tl.auth);
 	kg_http_free(&tl.http);
 	kg_loop_free(&tl.loop);
 	kg_store_free(&st);
