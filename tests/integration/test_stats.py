@@ -24,7 +24,7 @@ def scenario():
     with Stack() as st:
         st.login()
         st.tui("INC0010001")
-        st.wait_for("jane@example.com")
+        st.wait_for("Customers (1)")   # the caller's search found her
         st.keys("Enter")
         st.wait_for("Tokens of Jane Doe")
         # dispute the first token (active, expires soonest)
