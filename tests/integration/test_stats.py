@@ -26,7 +26,7 @@ def scenario():
         st.tui("INC0010001")
         st.wait_for("Customers (1)")   # the caller's search found her
         st.keys("Enter")
-        st.wait_for("Tokens of Jane Doe")
+        st.wait_for("Tokens of Jane Doe (8)")
         # dispute the first token (active, expires soonest)
         st.keys("d")
         st.wait_for("Reason")
