@@ -592,10 +592,9 @@ on_flush_done(size_t sent, size_t pending, void *ud)
 		                              sent);
 	} else {
 		s->result.err = KG_ERR_PENDING;
-		s->res_message = kg_xasprintf(
-		    "%zu summary(ies) not yet in ServiceNow: %s They stay queued; "
-		    "`kigo-tui sync` or the next start sends them.",
-		    pending, s->last_error ? s->last_error : "the send did not complete.");
+		/* the outbox's sentence says which summary and why; the UI adds what next */
+		s->res_message = kg_xstrdup(s->last_error ? s->last_error
+		                                          : "The summary did not reach ServiceNow.");
 	}
 	s->result.message = s->res_message;
 	s->changes |= KG_CHG_RESULT;

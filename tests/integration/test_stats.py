@@ -38,10 +38,12 @@ def scenario():
         st.keys("R")
         st.wait_for("Return to ServiceNow")
         st.keys("y")
-        st.wait_for("not yet in ServiceNow", timeout=40)
+        st.wait_for("still pending", timeout=40)
         check(journal(st) == [], "a failed send left a journal entry")
-        # ServiceNow is back: the same summary goes out once
+        # ServiceNow is back: back to the ticket, and the same summary goes out once
         st.sn.clear_faults()
+        st.keys("Escape")
+        st.wait_for("1 pending sync")
         st.keys("R")
         st.wait_for("Return to ServiceNow")
         st.keys("y")
