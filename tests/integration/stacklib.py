@@ -203,6 +203,9 @@ def main(fn):
         if not os.path.exists(os.path.join(FAKES, f)):
             print("tests/fakes/%s is not in this tree" % f)
             sys.exit(SKIP)
+    if not os.path.exists(os.path.join(ROOT, "src", "ui.c")):
+        print("the full-screen client (src/ui.c) is not in this tree")
+        sys.exit(SKIP)
     if shutil.which("tmux") is None:
         print("tmux missing: run make deps")
         sys.exit(1)
