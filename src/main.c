@@ -16,6 +16,7 @@
 #include "kigo/cmd.h"
 #include "kigo/common.h"
 #include "kigo/config.h"
+#include "kigo/log.h"
 #include "kigo/ticket.h"
 
 static int
@@ -86,10 +87,17 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * TODO(log): open the log here per -v once src/log.c is in main:
-	 * kg_log_open(NULL, cli.verbose, &cause) for the line commands; the
-	 * full-screen client logs to a file in state_dir instead.
+	 * The log goes to stderr for the line commands; the full-screen client
+	 * re-opens it on a file in state_dir and quiets stderr while it draws.
 	 */
+	err = kg_log_open(NULL, cli.verbose, &cause);
+	if (err != KG_ERR_OK) {
+		fprintf(stderr, "kigo-tui: %s\n", cause);
+		rc = kg_err_exit(err);
+		goto out;
+	}
+	kg_log_info("configuration: %s", cfg.path != NULL ? cfg.path : "none found, defaults");
+	kg_log_debug("state_dir: %s", cfg.state_dir);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fputs("kigo-tui: libcurl could not be initialised\n", stderr);
 		rc = KG_EXIT_SOFTWARE;
@@ -98,6 +106,7 @@ main(int argc, char **argv)
 	rc = dispatch(&cli, &cfg, &ticket);
 	curl_global_cleanup();
 out:
+	kg_log_close();
 	kg_config_clear(&cfg);
 	kg_ticket_ref_clear(&ticket);
 	free(cause);
