@@ -426,7 +426,8 @@ step_check(struct kg_outbox_flush *f)
 	struct kg_outbox_item *it = &f->items[f->cur];
 	char *needle = kg_xasprintf("%s%s", KG_OUTBOX_SYNC_PREFIX, it->sync_id);
 
-	f->req = kg_sn_journal_find(f->sn, it->sys_id, it->journal_field, needle, on_found, f);
+	f->req = kg_sn_journal_find(f->sn, it->table, it->sys_id, it->journal_field, needle,
+	                            on_found, f);
 	free(needle);
 	if (f->req == 0)
 		item_done(f, KG_ERR_BAD_INPUT, "its record or sync id is not valid; it cannot be "

@@ -40,7 +40,9 @@ struct sn_req {
 	char *what;              /* "ticket INC0010001", for messages */
 	char *number;            /* SN_TICKET by number: the number asked for */
 	char *sys_id;            /* SN_TICKET by sys_id, SN_USER, SN_FIND: the record */
+	char *table;             /* SN_FIND: the record's table */
 	char *field;             /* SN_FIND: the journal field */
+	int stage;               /* SN_FIND: 0 sys_journal_field, 1 the record itself */
 	char *needle;            /* SN_FIND: text the entry must contain */
 	union {
 		kg_sn_ticket_fn ticket;
@@ -283,6 +285,7 @@ req_free(struct sn_req *r)
 	free(r->what);
 	free(r->number);
 	free(r->sys_id);
+	free(r->table);
 	free(r->field);
 	free(r->needle);
 	free(r);
@@ -521,30 +524,48 @@ finish_user(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *re
 	free(cause);
 }
 
-static void
+static bool find_record(struct sn_req *r);
+
+/*
+ * Stage 0 looked in sys_journal_field; stage 1 reads the record's journal
+ * field as text (display value), which an agent who cannot read
+ * sys_journal_field (an ACL hides its rows without an error) can still see.
+ * Returns true when the request goes on with stage 1.
+ */
+static bool
 finish_find(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *res, char **msg)
 {
 	struct kg_sn_journal_entry *v = NULL;
 	size_t n = 0, i;
-	char *cause = NULL;
+	char *cause = NULL, *text = NULL;
 	bool found = false;
 
-	res->err = kg_sn_json_journal(resp->body.data, resp->body.len, &v, &n, &cause);
-	if (res->err == KG_ERR_OK) {
+	if (r->stage == 0) {
+		res->err = kg_sn_json_journal(resp->body.data, resp->body.len, &v, &n, &cause);
 		/* ServiceNow drops query parts it does not understand: check again */
-		for (i = 0; i < n; i++) {
+		for (i = 0; res->err == KG_ERR_OK && i < n; i++) {
 			if (kg_strcaseeq(v[i].element_id, r->sys_id) && kg_streq(v[i].element, r->field) &&
 			    v[i].value != NULL && strstr(v[i].value, r->needle) != NULL)
 				found = true;
 		}
+		kg_sn_journal_free(&v, n);
 	} else {
+		res->err = kg_sn_json_field(resp->body.data, resp->body.len, r->field, &text, &cause);
+		found = res->err == KG_ERR_OK && strstr(text, r->needle) != NULL;
+		free(text);
+	}
+	if (res->err == KG_ERR_OK && !found && r->stage == 0 && find_record(r)) {
+		free(cause);
+		return true;
+	}
+	if (res->err != KG_ERR_OK) {
 		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.", r->what,
 		                    cause);
 		res->message = *msg;
 	}
 	r->cb.find(res, found, r->ud);
-	kg_sn_journal_free(&v, n);
 	free(cause);
+	return false;
 }
 
 static void
@@ -555,6 +576,7 @@ on_done(struct kg_http_resp *resp, void *ud)
 	char *msg = NULL;
 
 	req_unlink(r->sn, r);
+	r->http_id = 0;
 	memset(&res, 0, sizeof(res));
 	res.status = resp->status;
 	res.retry_after = resp->retry_after;
@@ -566,6 +588,12 @@ on_done(struct kg_http_resp *resp, void *ud)
 		res.ambiguous = r->kind == SN_WRITE && resp->request_sent &&
 		                resp->err != KG_ERR_UNAUTHORIZED &&
 		                (resp->err != KG_ERR_OK || resp->status >= 500);
+		/* sys_journal_field may be closed to the agent: try the record */
+		if (r->kind == SN_FIND && r->stage == 0 && resp->err == KG_ERR_OK &&
+		    (resp->status == 403 || resp->status == 404) && find_record(r)) {
+			free(msg);
+			return;
+		}
 		switch (r->kind) {
 		case SN_TICKET:
 			r->cb.ticket(res.err, NULL, msg, r->ud);
@@ -594,7 +622,10 @@ on_done(struct kg_http_resp *resp, void *ud)
 		r->cb.write(&res, r->ud);
 		break;
 	case SN_FIND:
-		finish_find(r, resp, &res, &msg);
+		if (finish_find(r, resp, &res, &msg)) {
+			free(msg);
+			return; /* r goes on with its next stage */
+		}
 		break;
 	}
 out:
@@ -775,9 +806,37 @@ kg_sn_journal_add(struct kg_sn *sn, const char *table, const char *sys_id, const
 	return id;
 }
 
+/* Stage 1 of a find: GET the record's journal field as text. */
+static bool
+find_record(struct sn_req *r)
+{
+	struct kg_http_req hr;
+	char *url, *cause = NULL;
+
+	{
+		const char *segs[] = {"api", "now", "table", r->table, r->sys_id, NULL};
+		const char *query[] = {"sysparm_fields", r->field,
+		                       "sysparm_display_value", "true",
+		                       NULL};
+
+		url = build_url(r->sn, segs, query, &cause);
+	}
+	free(cause);
+	if (url == NULL)
+		return false;
+	r->stage = 1;
+	memset(&hr, 0, sizeof(hr));
+	hr.method = KG_HTTP_GET;
+	hr.url = url;
+	hr.retry = true;
+	req_send(r->sn, r, &hr);
+	free(url);
+	return true;
+}
+
 uint64_t
-kg_sn_journal_find(struct kg_sn *sn, const char *sys_id, const char *field, const char *needle,
-                   kg_sn_find_fn cb, void *ud)
+kg_sn_journal_find(struct kg_sn *sn, const char *table, const char *sys_id, const char *field,
+                   const char *needle, kg_sn_find_fn cb, void *ud)
 {
 	struct sn_req *r = req_new(sn, SN_FIND, ud);
 	struct kg_http_req hr;
@@ -785,8 +844,10 @@ kg_sn_journal_find(struct kg_sn *sn, const char *sys_id, const char *field, cons
 	uint64_t id;
 
 	r->cb.find = cb;
-	if (!kg_sn_sys_id_valid(sys_id) || !kg_sn_name_valid(field) || !needle_valid(needle))
+	if (!kg_sn_name_valid(table) || !kg_sn_sys_id_valid(sys_id) || !kg_sn_name_valid(field) ||
+	    !needle_valid(needle))
 		return req_refuse(r, "a journal search with invalid values");
+	r->table = kg_xstrdup(table);
 	r->sys_id = kg_xstrdup(sys_id);
 	r->field = kg_xstrdup(field);
 	r->needle = kg_xstrdup(needle);

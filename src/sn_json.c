@@ -277,6 +277,32 @@ kg_sn_tickets_free(struct kg_ticket **v, size_t n)
 }
 
 enum kg_err
+kg_sn_json_field(const char *body, size_t len, const char *field, char **value, char **cause)
+{
+	json_object *root, *res;
+	enum kg_err err = KG_ERR_PROTOCOL;
+	struct field f;
+
+	*value = NULL;
+	if ((root = parse(body, len, cause)) == NULL)
+		return KG_ERR_PROTOCOL;
+	if ((res = result_of(root, json_type_object, cause)) == NULL)
+		goto out;
+	if (!json_object_object_get_ex(res, field, NULL)) {
+		kg_set_cause(cause, "the record has no field \"%s\" (your role may not read it)",
+		             field);
+		goto out;
+	}
+	if (!get_field(res, field, &f, cause))
+		goto out;
+	*value = kg_xstrdup(f.label != NULL ? f.label : "");
+	err = KG_ERR_OK;
+out:
+	json_object_put(root);
+	return err;
+}
+
+enum kg_err
 kg_sn_json_user(const char *body, size_t len, struct kg_user *out, char **cause)
 {
 	json_object *root, *res;

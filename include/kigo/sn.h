@@ -68,13 +68,16 @@ uint64_t kg_sn_get_user(struct kg_sn *sn, const char *sys_id, kg_sn_user_fn cb, 
 uint64_t kg_sn_journal_add(struct kg_sn *sn, const char *table, const char *sys_id,
                            const char *field, const char *text, kg_sn_write_fn cb, void *ud);
 /*
- * Is there a sys_journal_field entry of record sys_id, element field, whose
- * value contains needle (letters, digits, '-', ':', ' ' only)?  The query is
- * checked again on the entries returned, since ServiceNow ignores the parts
- * of a query it does not understand.
+ * Does a journal entry of record table/sys_id, element field, contain needle
+ * (letters, digits, '-', ':', ' ' only)?  First sys_journal_field (the
+ * entries returned are checked again, since ServiceNow ignores the parts of
+ * a query it does not understand); when the entry is not seen there (or that
+ * table is closed to the agent: its ACL hides rows without an error), the
+ * record's journal field read as text.  found is false only when neither
+ * shows it; any failure is an error, never "not found".
  */
-uint64_t kg_sn_journal_find(struct kg_sn *sn, const char *sys_id, const char *field,
-                            const char *needle, kg_sn_find_fn cb, void *ud);
+uint64_t kg_sn_journal_find(struct kg_sn *sn, const char *table, const char *sys_id,
+                            const char *field, const char *needle, kg_sn_find_fn cb, void *ud);
 /* The callback of that request will not run.  0 or an old id is harmless. */
 void kg_sn_cancel(struct kg_sn *sn, uint64_t id);
 /* Requests in flight. */

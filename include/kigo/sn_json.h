@@ -34,6 +34,14 @@ enum kg_err kg_sn_json_ticket(const char *body, size_t len, const char *table,
                               struct kg_ticket *out, char **cause);
 void kg_sn_tickets_free(struct kg_ticket **v, size_t n);
 
+/*
+ * {"result": record}: the display value of one field (a journal field read
+ * with sysparm_display_value=true is its entries as text).  A record without
+ * that field is an error (the role may not read it).  Caller frees *value.
+ */
+enum kg_err kg_sn_json_field(const char *body, size_t len, const char *field, char **value,
+                             char **cause);
+
 /* {"result": sys_user record}: sys_id, name, email, phone (or mobile_phone). */
 enum kg_err kg_sn_json_user(const char *body, size_t len, struct kg_user *out, char **cause);
 

@@ -16,7 +16,8 @@ The subset kigo-tui uses, with ServiceNow's real shapes:
 Every value is a string.  Reference fields (caller_id, assigned_to) come as
 {"link","value"} (display_value=false), {"display_value","link"} (true) or
 {"display_value","value","link"} (all); with all, other fields are
-{"display_value","value"}.  An empty reference is "".  Errors use the
+{"display_value","value"}.  A journal field's value is "" and its display
+value is its entries as text, newest first.  An empty reference is "".  Errors use the
 envelope {"error": {"message", "detail"}, "status": "failure"}.
 
 Encoded queries: conditions joined by ^ (AND), ^OR, and ^NQ (a new query
@@ -42,6 +43,8 @@ routes need no auth and appear in the request log under /__sn/):
     GET  /__sn/journal                  -> {"entries": [...]} every journal entry
     GET  /__sn/tickets                  -> {"tickets": [...]} raw records
     POST /__sn/bearer {"token": T}      accept Bearer T from now on
+    POST /__sn/acl {"journal_readable": false}
+         sys_journal_field queries return no rows (an ACL hiding them)
     POST /__sn/hold {"next": N, "hang_s": S}
          the next N PATCHes are applied, then the reply is held for S seconds
          (default 60) and the connection closed without an answer
@@ -100,6 +103,7 @@ state = {
     "permissive": False,
     "hold": {"next": 0, "hang_s": 60.0},
     "journal_seq": 0,
+    "journal_readable": True,   # False: an ACL hides sys_journal_field rows
 }
 
 
@@ -269,7 +273,19 @@ def query_matches(rec, query, columns):
 
 # ---- rendering ------------------------------------------------------------
 
-def display_of(table, field, value):
+def journal_text(sys_id, field):
+    """A journal field's display value: its entries as text, newest first."""
+    label = "Work notes" if field == "work_notes" else "Additional comments"
+    rows = [r for r in state["tables"]["sys_journal_field"].values()
+            if r["element_id"] == sys_id and r["element"] == field]
+    rows.sort(key=lambda r: -r["_seq"])
+    return "".join("%s - %s (%s)\n%s\n\n" % (r["sys_created_on"], r["sys_created_by"], label,
+                                             r["value"]) for r in rows)
+
+
+def display_of(table, field, value, rec=None):
+    if field in JOURNAL_FIELDS and rec is not None:
+        return journal_text(rec["sys_id"], field)
     if field in REFERENCES:
         user = state["tables"]["sys_user"].get(value)
         return user["name"] if user else ""
@@ -301,9 +317,9 @@ def render(req, table, rec, fields):
             else:
                 out[f] = {"link": link, "value": value}
         elif mode == "true":
-            out[f] = display_of(table, f, value)
+            out[f] = display_of(table, f, value, rec)
         elif mode == "all":
-            out[f] = {"display_value": display_of(table, f, value), "value": value}
+            out[f] = {"display_value": display_of(table, f, value, rec), "value": value}
         else:
             out[f] = value
     return out
@@ -349,6 +365,13 @@ def sn_bearer(req):
     return 200, {"ok": True}
 
 
+@app.route("POST", r"/__sn/acl")
+def sn_acl(req):
+    body = req.json() or {}
+    state["journal_readable"] = bool(body.get("journal_readable", True))
+    return 200, {"ok": True}
+
+
 @app.route("POST", r"/__sn/hold")
 def sn_hold(req):
     body = req.json() or {}
@@ -371,6 +394,8 @@ def table_list(req):
     cols = columns_of(table)
     rows = [r for r in state["tables"][table].values()
             if visible(table, r) and query_matches(r, query, cols)]
+    if table == "sys_journal_field" and not state["journal_readable"]:
+        rows = []  # as ServiceNow does: rows an ACL hides are left out, no error
     if table == "sys_journal_field":
         rows.sort(key=lambda r: r["_seq"])
     rows = rows[:max(limit, 0)]

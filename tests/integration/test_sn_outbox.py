@@ -78,6 +78,31 @@ def test_lost_reply_after_commit():
                                   % (SYS1, sid)), q
 
 
+def test_lost_reply_journal_table_hidden():
+    """The agent cannot read sys_journal_field (rows hidden, no error): the
+    record's own journal text still shows the entry, so nothing is resent."""
+    fresh()
+    env.ctl.call("POST", "/__sn/acl", {"journal_readable": False})
+    try:
+        sid = env.queue()
+        env.ctl.fault("commit_then_drop", path="/api/now/table/incident/", method="PATCH")
+        rc, out, err = env.sync()
+        assert rc == 0, (out, err)
+        assert len(entries_with(sid)) == 1, env.journal()
+        reqs = env.api_requests()
+        assert [r["method"] for r in reqs] == ["PATCH", "GET", "GET"], reqs
+        assert reqs[2]["path"] == "/api/now/table/incident/" + SYS1
+        assert query_of(reqs[2]) == {"sysparm_fields": "work_notes",
+                                     "sysparm_display_value": "true"}
+        # absent there too: sent again, once
+        sid2 = env.queue()
+        env.ctl.fault(500, path="/api/now/table/incident/", method="PATCH")
+        rc, out, err = env.sync()
+        assert rc == 0 and len(entries_with(sid2)) == 1, (out, err)
+    finally:
+        env.ctl.call("POST", "/__sn/acl", {"journal_readable": True})
+
+
 def test_500_before_commit_resends_once():
     fresh()
     sid = env.queue()
@@ -86,7 +111,8 @@ def test_500_before_commit_resends_once():
     assert rc == 0, (out, err)
     assert len(entries_with(sid)) == 1
     methods = [r["method"] for r in env.api_requests()]
-    assert methods == ["PATCH", "GET", "PATCH"], methods
+    # not in sys_journal_field, nor in the record's journal text: resent once
+    assert methods == ["PATCH", "GET", "GET", "PATCH"], methods
 
 
 def kill_during_send(commit):
@@ -109,7 +135,7 @@ def kill_during_send(commit):
     assert len(entries_with(sid)) == 1, env.journal()
     methods = [r["method"] for r in env.api_requests()]
     # after a crash it looks first, and sends only when the entry is absent
-    assert methods == (["GET"] if commit else ["GET", "PATCH"]), methods
+    assert methods == (["GET"] if commit else ["GET", "GET", "PATCH"]), methods
 
 
 def test_kill9_after_commit_before_reply():
@@ -184,7 +210,7 @@ def test_comments_field():
 
 try:
     run_tests([test_nothing_pending, test_plain_send, test_lost_reply_after_commit,
-               test_500_before_commit_resends_once, test_kill9_after_commit_before_reply,
+               test_lost_reply_journal_table_hidden, test_500_before_commit_resends_once, test_kill9_after_commit_before_reply,
                test_kill9_before_commit, test_down_then_back, test_429_on_patch_waits_and_sends_once,
                test_refused_write_stays_pending, test_comments_field])
 finally:

@@ -254,3 +254,27 @@ Test(sn_json, journal_body_is_json)
 	cr_assert_str_eq(s, "{\"work_notes\":\"a \\\"quoted\\\"\\nline/2\\u0001\"}");
 	free(s);
 }
+
+Test(sn_json, field_display_value)
+{
+	const char *body = "{\"result\":{\"work_notes\":\"2026-11-25 08:42:08 - Agent (Work notes)\\n"
+	                   "text\\nkigo-sync-id: abc\\n\\n\"}}";
+	const char *all = "{\"result\":{\"work_notes\":{\"display_value\":\"x\",\"value\":\"\"}}}";
+	char *v = NULL, *cause = NULL;
+
+	cr_assert_eq(kg_sn_json_field(body, strlen(body), "work_notes", &v, &cause), KG_ERR_OK);
+	cr_assert_not_null(strstr(v, "kigo-sync-id: abc"));
+	free(v);
+	cr_assert_eq(kg_sn_json_field(all, strlen(all), "work_notes", &v, &cause), KG_ERR_OK);
+	cr_assert_str_eq(v, "x");
+	free(v);
+	/* absent is not "empty": the role may not read it */
+	cr_assert_eq(kg_sn_json_field(body, strlen(body), "comments", &v, &cause), KG_ERR_PROTOCOL);
+	cr_assert_null(v);
+	cr_assert_not_null(strstr(cause, "comments"));
+	free(cause);
+	cause = NULL;
+	cr_assert_eq(kg_sn_json_field("{\"result\":{\"comments\":1}}", 24, "comments", &v, &cause),
+	             KG_ERR_PROTOCOL);
+	free(cause);
+}
