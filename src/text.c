@@ -188,3 +188,79 @@ kg_text_next(const char *s, size_t pos)
 		return len;
 	return pos + kg_text_decode(s + pos, len - pos, &cp);
 }
+
+static void
+push_line(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = kg_xrealloc(*v, *cap * sizeof(char *));
+	}
+	/* trailing spaces at a wrap point are not worth a cell */
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	(*v)[(*n)++] = kg_xstrndup(s, len);
+}
+
+size_t
+kg_text_wrap(const char *s, int cols, char ***lines)
+{
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	const char *p, *end, *nl;
+
+	if (cols < 1)
+		cols = 1;
+	if (s == NULL)
+		s = "";
+	p = s;
+	for (;;) {
+		nl = strchr(p, '\n');
+		end = nl != NULL ? nl : p + strlen(p);
+		/* wrap the paragraph [p, end) */
+		while (kg_text_nwidth(p, (size_t)(end - p)) > cols) {
+			size_t fit = 0, i = 0, brk = 0;
+			uint32_t cp;
+			int w = 0, cw;
+
+			while (p + i < end) {
+				size_t k = kg_text_decode(p + i, (size_t)(end - p - i), &cp);
+
+				cw = kg_text_cp_width(cp);
+				if (w + cw > cols)
+					break;
+				w += cw;
+				i += k;
+				if (cp == ' ')
+					brk = i;
+			}
+			fit = i;
+			if (brk > 0 && p + fit < end && p[fit] != ' ')
+				fit = brk;
+			if (fit == 0)
+				fit = kg_text_next(p, 0);
+			push_line(&v, &n, &cap, p, fit);
+			p += fit;
+			while (p < end && *p == ' ')
+				p++;
+		}
+		push_line(&v, &n, &cap, p, (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	*lines = v;
+	return n;
+}
+
+void
+kg_text_lines_free(char ***lines, size_t n)
+{
+	size_t i;
+
+	if (*lines == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((*lines)[i]);
+	kg_free(lines);
+}

@@ -39,5 +39,13 @@ char *kg_text_fit(const char *s, int cols, int flags);
 /* Byte offset of the character before / after byte offset pos in s. */
 size_t kg_text_prev(const char *s, size_t pos);
 size_t kg_text_next(const char *s, size_t pos);
+/*
+ * Split s at newlines and wrap each paragraph at word boundaries to lines
+ * of at most cols cells (a word longer than a line is cut).  Returns the
+ * number of lines; *lines is an array of strings, caller frees with
+ * kg_text_lines_free.
+ */
+size_t kg_text_wrap(const char *s, int cols, char ***lines);
+void kg_text_lines_free(char ***lines, size_t n);
 
 #endif

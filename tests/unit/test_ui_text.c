@@ -104,3 +104,31 @@ Test(text, cursor_steps)
 	cr_assert_eq(kg_text_prev(s, 1), 0);
 	cr_assert_eq(kg_text_prev(s, 0), 0);
 }
+
+Test(text, wrap)
+{
+	char **v;
+	size_t n;
+
+	n = kg_text_wrap("the quick brown fox jumps", 10, &v);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(v[0], "the quick");
+	cr_assert_str_eq(v[1], "brown fox");
+	cr_assert_str_eq(v[2], "jumps");
+	kg_text_lines_free(&v, n);
+
+	n = kg_text_wrap("line one\n\nabcdefghijkl", 5, &v);
+	cr_assert_eq(n, 6);
+	cr_assert_str_eq(v[0], "line");
+	cr_assert_str_eq(v[1], "one");
+	cr_assert_str_eq(v[2], "");
+	cr_assert_str_eq(v[3], "abcde");
+	cr_assert_str_eq(v[4], "fghij");
+	cr_assert_str_eq(v[5], "kl");
+	kg_text_lines_free(&v, n);
+
+	n = kg_text_wrap(NULL, 0, &v);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(v[0], "");
+	kg_text_lines_free(&v, n);
+}
