@@ -25,8 +25,8 @@
 #define H_QUIT "Quit; warns when actions are not yet synced (they stay queued)"
 
 static const struct kg_key_binding keys[] = {
-	{ .key = '/', .name = "/", .action = KG_UA_SEARCH, .help = H_SEARCH },
-	{ .key = '\t', .name = "Tab", .action = KG_UA_NEXT_PANE, .help = "Next pane" },
+	{ .key = '/', .hint = "search", .name = "/", .action = KG_UA_SEARCH, .help = H_SEARCH },
+	{ .key = '\t', .hint = "pane", .name = "Tab", .action = KG_UA_NEXT_PANE, .help = "Next pane" },
 	{ .key = KG_KEY_FN(KEY_BTAB), .name = "Shift-Tab", .action = KG_UA_PREV_PANE,
 	  .help = "Previous pane" },
 	{ .key = KG_KEY_FN(KEY_UP), .name = "Up", .action = KG_UA_UP, .help = "Move up" },
@@ -48,17 +48,17 @@ static const struct kg_key_binding keys[] = {
 	{ .key = '\r', .name = NULL, .action = KG_UA_SELECT, .help = "Pick the highlighted customer" },
 	{ .key = KG_KEY_FN(KEY_ENTER), .name = NULL, .action = KG_UA_SELECT,
 	  .help = "Pick the highlighted customer" },
-	{ .key = 'a', .name = "a", .action = KG_UA_ADD, .help = H_ADD },
-	{ .key = 'x', .name = "x", .action = KG_UA_REMOVE, .help = H_REMOVE },
-	{ .key = 'e', .name = "e", .action = KG_UA_REISSUE, .help = H_REISSUE },
-	{ .key = 'd', .name = "d", .action = KG_UA_DISPUTE, .help = H_DISPUTE },
-	{ .key = 'o', .name = "o", .action = KG_UA_OTHER, .help = H_OTHER },
-	{ .key = 'n', .name = "n", .action = KG_UA_NEW_CUSTOMER, .help = H_NEW },
-	{ .key = 'R', .name = "R", .action = KG_UA_RETURN, .help = H_RETURN },
+	{ .key = 'a', .hint = "add", .name = "a", .action = KG_UA_ADD, .help = H_ADD },
+	{ .key = 'x', .hint = "remove", .name = "x", .action = KG_UA_REMOVE, .help = H_REMOVE },
+	{ .key = 'e', .hint = "reissue", .name = "e", .action = KG_UA_REISSUE, .help = H_REISSUE },
+	{ .key = 'd', .hint = "dispute", .name = "d", .action = KG_UA_DISPUTE, .help = H_DISPUTE },
+	{ .key = 'o', .hint = "other", .name = "o", .action = KG_UA_OTHER, .help = H_OTHER },
+	{ .key = 'n', .hint = "new", .name = "n", .action = KG_UA_NEW_CUSTOMER, .help = H_NEW },
+	{ .key = 'R', .hint = "return", .name = "R", .action = KG_UA_RETURN, .help = H_RETURN },
 	{ .key = 'r', .name = "r", .action = KG_UA_REFRESH, .help = H_REFRESH },
 	{ .key = KG_KEY_FN(KEY_F(5)), .name = "F5", .action = KG_UA_REFRESH, .help = H_REFRESH },
-	{ .key = '?', .name = "?", .action = KG_UA_HELP, .help = "Help (this list)" },
-	{ .key = 'q', .name = "q", .action = KG_UA_QUIT, .help = H_QUIT },
+	{ .key = '?', .hint = "help", .name = "?", .action = KG_UA_HELP, .help = "Help (this list)" },
+	{ .key = 'q', .hint = "quit", .name = "q", .action = KG_UA_QUIT, .help = H_QUIT },
 	{ .key = KG_KEY_CTRL('l'), .name = "Ctrl-L", .action = KG_UA_REDRAW, .help = "Redraw" },
 };
 

@@ -60,6 +60,7 @@ struct kg_key_binding {
 	const char *name;         /* as shown in help: "Tab", "PgDn", "R" */
 	enum kg_ui_action action;
 	const char *help;         /* the contract's words */
+	const char *hint;         /* one word for the status bar's hints, or NULL */
 };
 
 /* The table and its length. */
