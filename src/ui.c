@@ -11,6 +11,7 @@
  */
 #include "kigo/ui.h"
 
+#include "kigo/buf.h"
 #include "kigo/loop.h"
 #include "kigo/sanitize.h"
 #include "kigo/text.h"
@@ -103,7 +104,7 @@ kg_ui_title(struct kg_pane *p, const char *title, const char *extra)
 {
 	struct kg_ui *ui = p->ui;
 	const char *spin = kg_ui_spinner(ui, p->ops->busy);
-	char *t = kg_xasprintf(" %s%s%s %s%s", title, extra && *extra ? "  " : "", extra ? extra : "",
+	char *t = kg_xasprintf(" %s%s%s %s%s", title, extra && *extra ? " " : "", extra ? extra : "",
 	                       spin, *spin ? " " : "");
 	enum kg_role role = p->focused ? KG_ROLE_TITLE_FOCUS : KG_ROLE_TITLE;
 
@@ -262,11 +263,14 @@ reflow(struct kg_ui *ui)
 		p->win = newwin(p->r.h, p->r.w, p->r.y, p->r.x);
 		if (p->win == NULL)
 			kg_fatal("cannot create a %dx%d window", p->r.w, p->r.h);
+		/* the cursor is hidden: no bytes spent moving it after a repaint */
+		leaveok(p->win, TRUE);
 		h = p->r.h - p->ops->header_rows - p->ops->footer_rows;
 		kg_list_set_height(&p->list, p->ops->draw_row != NULL && h > 0 ? h : 0);
 		p->flags |= KG_PF_RECALC | KG_PF_REPAINT;
 	}
 	ui->divider = newwin(ui->L.divider.h, 1, ui->L.divider.y, ui->L.divider.x);
+	leaveok(ui->divider, TRUE);
 }
 
 static void
@@ -398,11 +402,12 @@ redraw(struct kg_ui *ui)
 		if (ui->dlg == NULL && ui->help == NULL)
 			ui->dlg_dirty = false;
 	}
-	if (any || full || ui->dlg_dirty) {
+	if (any || full || ui->dlg_dirty || ui->exposed) {
 		doupdate();
 		ui->stats.updates++;
 	}
 	ui->dlg_dirty = false;
+	ui->exposed = false;
 }
 
 /* A dialog closed: what it covered shows again without recomputing. */
@@ -421,6 +426,7 @@ expose(struct kg_ui *ui)
 		wnoutrefresh(ui->divider);
 	}
 	ui->dlg_dirty = true;
+	ui->exposed = true;
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -514,10 +520,10 @@ static void
 open_help(struct kg_ui *ui)
 {
 	struct kg_help_line *v;
-	struct kg_text_lines;
-	size_t n, i;
-	int kw = 0;
-	char *text = kg_xstrdup(""), *t;
+	struct kg_buf b;
+	size_t n, i, j, nl;
+	int kw = 0, width, hw;
+	char **lines;
 
 	n = kg_keys_help_lines(&v);
 	for (i = 0; i < n; i++)
@@ -525,18 +531,44 @@ open_help(struct kg_ui *ui)
 			kw = kg_text_width(v[i].keys);
 	if (kw > 16)
 		kw = 16;
+	/* the dialog's inner width (ui_dialog.c): wrap with a hanging indent */
+	width = ui->L.cols - 8 < 72 ? ui->L.cols - 8 : 72;
+	hw = width - 4 - kw - 2;
+	if (hw < 20)
+		hw = 20;
+	kg_buf_init(&b, 0);
 	for (i = 0; i < n; i++) {
 		char *k = kg_text_fit(v[i].keys, kw, KG_TEXT_PAD | (ui->utf8 ? 0 : KG_TEXT_ASCII));
 
-		t = kg_xasprintf("%s%s  %s\n", text, k, v[i].help);
-		free(text);
+		nl = kg_text_wrap(v[i].help, hw, &lines);
+		for (j = 0; j < nl; j++)
+			(void)kg_buf_printf(&b, "%s  %s\n", j == 0 ? k : "", lines[j]);
+		/* continuation lines: pad the key column */
+		kg_text_lines_free(&lines, nl);
 		free(k);
-		text = t;
 	}
 	kg_keys_help_free(&v, n);
 	ui->help = kg_dialog_new(KG_DLG_TEXT, 0, "Keys (Esc closes)");
-	kg_dialog_set_text(ui->help, text);
-	free(text);
+	{
+		/* rebuild with the key column padded on continuation lines */
+		char *raw = kg_buf_steal(&b), *p = raw, *nlp;
+		struct kg_buf o;
+		char *pad = kg_text_fit("", kw, KG_TEXT_PAD);
+
+		kg_buf_init(&o, 0);
+		while ((nlp = strchr(p, '\n')) != NULL) {
+			if (strncmp(p, "  ", 2) == 0)
+				(void)kg_buf_puts(&o, pad);
+			/* no newline after the last line: no empty row at the end */
+			(void)kg_buf_append(&o, p, (size_t)(nlp - p) + (nlp[1] != '\0'));
+			p = nlp + 1;
+		}
+		kg_dialog_set_text(ui->help, kg_buf_str(&o));
+		kg_dialog_set_hint(ui->help, "Up/Down PgUp PgDn scroll   Esc or ? closes");
+		kg_buf_free(&o);
+		free(pad);
+		free(raw);
+	}
 	ui->dlg_dirty = true;
 }
 
@@ -736,7 +768,9 @@ drain_input(struct kg_ui *ui)
 		if (r == ERR)
 			break;
 		if (r == KEY_CODE_YES && wc == KEY_RESIZE) {
-			resize(ui);
+			/* resizeterm() queues this itself: the size is already known,
+			 * resizing again here would queue another one, for ever */
+			ui->flags |= KG_UI_REFLOW;
 			continue;
 		}
 		key = r == KEY_CODE_YES ? KG_KEY_FN(wc) : (int)wc;
@@ -826,6 +860,7 @@ kg_ui_new(struct kg_loop *loop, struct kg_session *s, const struct kg_ui_opts *o
 	nonl();
 	intrflush(stdscr, FALSE);
 	curs_set(0);
+	leaveok(stdscr, TRUE);
 	setup_colors(ui, opts != NULL ? (enum kg_ui_color_mode)opts->color : KG_UI_COLOR_AUTO);
 	/* keys are read from a pad: wget_wch never refreshes a pad, so reading
 	 * draws nothing and the pass keeps its single doupdate() */
@@ -856,6 +891,7 @@ kg_ui_free(struct kg_ui **uip)
 	if (ui->tick_timer != 0)
 		kg_timer_cancel(ui->loop, ui->tick_timer);
 	kg_flow_clear(ui);
+	kg_token_free(&ui->flow.sent);
 	kg_dialog_free(&ui->help);
 	free_windows(ui);
 	for (i = 0; i < KG_PANE__COUNT; i++)
@@ -885,6 +921,8 @@ kg_ui_pass(struct kg_ui *ui)
 	drain_input(ui);
 	if (ui->state != KG_UI_RUNNING)
 		return;
+	/* operations called by the keys may have changed the model already */
+	apply_changes(ui, kg_session_take_changes(ui->s));
 	redraw(ui);
 	update_timers(ui);
 }

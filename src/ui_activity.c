@@ -79,11 +79,16 @@ activity_row(struct kg_pane *p, int y, size_t row, bool selected)
 	if (a->at != NULL && strlen(a->at) >= 16)
 		memcpy(tm, a->at + 11, 5);
 	role = selected ? (p->focused ? KG_ROLE_SELECTED : KG_ROLE_SELECTED_DIM) : KG_ROLE_NORMAL;
-	left = kg_xasprintf(" %s  %-15s %s %s%s%s", tm, kg_action_label(a->action),
-	                    a->token_id ? a->token_id : a->customer_id ? a->customer_id : "",
-	                    a->after && a->after->name ? a->after->name
-	                    : a->before && a->before->name ? a->before->name : "",
-	                    a->reason ? " - " : "", a->reason ? a->reason : "");
+	{
+		const char *nm = a->after && a->after->name     ? a->after->name
+		                 : a->before && a->before->name ? a->before->name
+		                                                : NULL;
+
+		left = kg_xasprintf(" %s  %-15s %s%s%s%s%s", tm, kg_action_label(a->action),
+		                    a->token_id ? a->token_id : a->customer_id ? a->customer_id : "",
+		                    nm ? " " : "", nm ? nm : "", a->reason ? " - " : "",
+		                    a->reason ? a->reason : "");
+	}
 	state = kg_xasprintf(" %s%s%s ", sync_word(v[row].sync, &srole),
 	                     v[row].sync == KG_SYNC_FAILED && v[row].sync_error ? ": " : "",
 	                     v[row].sync == KG_SYNC_FAILED && v[row].sync_error ? v[row].sync_error
@@ -91,8 +96,10 @@ activity_row(struct kg_pane *p, int y, size_t row, bool selected)
 	sw = kg_text_width(state);
 	if (sw > p->r.w / 2)
 		sw = p->r.w / 2;
-	kg_ui_put(ui, p->win, y, 0, left, p->r.w - sw, KG_TEXT_PAD, role);
-	kg_ui_put(ui, p->win, y, p->r.w - sw, state, sw, KG_TEXT_PAD, selected ? role : srole);
+	/* the selection is the time column: cheap to move (see ui_tokens.c) */
+	kg_ui_put(ui, p->win, y, 0, left, 7, 0, role);
+	kg_ui_put(ui, p->win, y, 7, left + 7, p->r.w - sw - 7, KG_TEXT_PAD, KG_ROLE_NORMAL);
+	kg_ui_put(ui, p->win, y, p->r.w - sw, state, sw, KG_TEXT_PAD, srole);
 	free(left);
 	free(state);
 }

@@ -57,6 +57,7 @@ customers_row(struct kg_pane *p, int y, size_t row, bool selected)
 	const struct kg_customer *v, *open = kg_session_customer(ui->s);
 	enum kg_role role;
 	char *line;
+	int nw;
 
 	if (row == (size_t)-1 || row >= kg_session_customers(ui->s, &v)) {
 		kg_ui_put(ui, p->win, y, 0, "", p->r.w, KG_TEXT_PAD, KG_ROLE_NORMAL);
@@ -64,13 +65,17 @@ customers_row(struct kg_pane *p, int y, size_t row, bool selected)
 	}
 	role = selected ? (p->focused ? KG_ROLE_SELECTED : KG_ROLE_SELECTED_DIM) : KG_ROLE_NORMAL;
 	/* the open customer is marked, so it reads without colour */
-	line = kg_xasprintf("%s%s  %s",
-	                    open && kg_streq(open->id, v[row].id) ? (ui->utf8 ? "\xe2\x96\xb8" : ">")
-	                                                          : " ",
-	                    v[row].name ? v[row].name : v[row].id,
-	                    v[row].email ? v[row].email
-	                                 : v[row].loyalty_id ? v[row].loyalty_id : "");
-	kg_ui_put(ui, p->win, y, 0, line, p->r.w, KG_TEXT_PAD, role);
+	kg_ui_put(ui, p->win, y, 0,
+	          open && kg_streq(open->id, v[row].id) ? (ui->utf8 ? "\xe2\x96\xb8" : ">") : " ",
+	          1, 0, KG_ROLE_KEY);
+	nw = kg_text_width(v[row].name ? v[row].name : v[row].id);
+	if (nw > p->r.w - 1)
+		nw = p->r.w - 1;
+	kg_ui_put(ui, p->win, y, 1, v[row].name ? v[row].name : v[row].id, nw, 0, role);
+	line = kg_xasprintf("  %s", v[row].email        ? v[row].email
+	                            : v[row].loyalty_id ? v[row].loyalty_id
+	                                                : "");
+	kg_ui_put(ui, p->win, y, 1 + nw, line, p->r.w - 1 - nw, KG_TEXT_PAD, KG_ROLE_DIM);
 	free(line);
 }
 

@@ -376,6 +376,7 @@ kg_dialog_free(struct kg_dialog **dp)
 	free(d->text);
 	free(d->error);
 	free(d->today);
+	free(d->hint);
 	kg_free(dp);
 }
 
@@ -385,6 +386,13 @@ kg_dialog_set_text(struct kg_dialog *d, const char *text)
 	free(d->text);
 	d->text = kg_sanitize(text, text ? strlen(text) : 0, KG_SAN_KEEP_NEWLINES);
 	kg_list_set_count(&d->list, 0);
+}
+
+void
+kg_dialog_set_hint(struct kg_dialog *d, const char *hint)
+{
+	free(d->hint);
+	d->hint = kg_xstrdup(hint);
 }
 
 void
@@ -573,6 +581,29 @@ put(WINDOW *w, int y, int x, const char *s, int cols, int flags, attr_t attr, bo
 	free(clean);
 }
 
+/* A frame in UTF-8 line drawing, or ASCII when the locale has no UTF-8. */
+static void
+frame(WINDOW *w, int width, int height, const struct kg_dlg_style *st)
+{
+	const char *h = st->ascii ? "-" : "\xe2\x94\x80", *v = st->ascii ? "|" : "\xe2\x94\x82";
+	int x, y;
+
+	wattrset(w, st->normal);
+	mvwaddstr(w, 0, 0, st->ascii ? "+" : "\xe2\x94\x8c");
+	for (x = 1; x < width - 1; x++)
+		waddstr(w, h);
+	waddstr(w, st->ascii ? "+" : "\xe2\x94\x90");
+	for (y = 1; y < height - 1; y++) {
+		mvwaddstr(w, y, 0, v);
+		mvwaddstr(w, y, width - 1, v);
+	}
+	mvwaddstr(w, height - 1, 0, st->ascii ? "+" : "\xe2\x94\x94");
+	for (x = 1; x < width - 1; x++)
+		waddstr(w, h);
+	/* the bottom-right cell: curses may refuse to move past it, that is fine */
+	waddstr(w, st->ascii ? "+" : "\xe2\x94\x98");
+}
+
 void
 kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_style *st)
 {
@@ -585,9 +616,8 @@ kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_styl
 	if (width < 30)
 		width = cols;
 	inner = width - 4;
-	nl = kg_text_wrap(d->text ? d->text : "", inner, &lines);
-	if (d->text == NULL || d->text[0] == '\0')
-		nl = 0;
+	if (d->text != NULL && d->text[0] != '\0')
+		nl = kg_text_wrap(d->text, inner, &lines);
 	/* rows: border, title gap, text, fields (2 rows each), list, error, hint, border */
 	avail = rows - 4;
 	height = 4 + (int)nl + d->nfields * 2 + (d->error ? 2 : 0) + 2;
@@ -609,11 +639,7 @@ kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_styl
 	}
 	wbkgdset(w, ' ' | (chtype)st->normal);
 	werase(w);
-	wattrset(w, st->normal);
-	if (st->ascii)
-		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
-	else
-		box(w, 0, 0);
+	frame(w, width, height, st);
 	put(w, 0, 2, d->title, inner, 0, st->title, st->ascii);
 	y = 2;
 	/* room for the text once fields, error and hint are placed */
@@ -685,10 +711,13 @@ kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_styl
 		put(w, height - 2, 2, "y or Enter: yes   n or Esc: no", inner, 0, st->hint, st->ascii);
 		break;
 	case KG_DLG_TEXT:
-		put(w, height - 2, 2,
-		    (int)nl > d->list.height ? "Up/Down scroll   y or Enter: confirm   Esc: cancel"
-		                             : "y or Enter: confirm   Esc: cancel",
-		    inner, 0, st->hint, st->ascii);
+		if (d->hint != NULL)
+			put(w, height - 2, 2, d->hint, inner, 0, st->hint, st->ascii);
+		else
+			put(w, height - 2, 2,
+			    (int)nl > d->list.height ? "Up/Down scroll   y or Enter: confirm   Esc: cancel"
+			                             : "y or Enter: confirm   Esc: cancel",
+			    inner, 0, st->hint, st->ascii);
 		break;
 	case KG_DLG_PICKER:
 		put(w, height - 2, 2, "type to filter   Up/Down choose   Enter: pick   Esc: cancel",

@@ -26,7 +26,7 @@
 
 static const struct kg_key_binding keys[] = {
 	{ .key = '/', .hint = "search", .name = "/", .action = KG_UA_SEARCH, .help = H_SEARCH },
-	{ .key = '\t', .hint = "pane", .name = "Tab", .action = KG_UA_NEXT_PANE, .help = "Next pane" },
+	{ .key = '\t', .name = "Tab", .action = KG_UA_NEXT_PANE, .help = "Next pane" },
 	{ .key = KG_KEY_FN(KEY_BTAB), .name = "Shift-Tab", .action = KG_UA_PREV_PANE,
 	  .help = "Previous pane" },
 	{ .key = KG_KEY_FN(KEY_UP), .name = "Up", .action = KG_UA_UP, .help = "Move up" },
@@ -53,7 +53,7 @@ static const struct kg_key_binding keys[] = {
 	{ .key = 'e', .hint = "reissue", .name = "e", .action = KG_UA_REISSUE, .help = H_REISSUE },
 	{ .key = 'd', .hint = "dispute", .name = "d", .action = KG_UA_DISPUTE, .help = H_DISPUTE },
 	{ .key = 'o', .hint = "other", .name = "o", .action = KG_UA_OTHER, .help = H_OTHER },
-	{ .key = 'n', .hint = "new", .name = "n", .action = KG_UA_NEW_CUSTOMER, .help = H_NEW },
+	{ .key = 'n', .name = "n", .action = KG_UA_NEW_CUSTOMER, .help = H_NEW },
 	{ .key = 'R', .hint = "return", .name = "R", .action = KG_UA_RETURN, .help = H_RETURN },
 	{ .key = 'r', .name = "r", .action = KG_UA_REFRESH, .help = H_REFRESH },
 	{ .key = KG_KEY_FN(KEY_F(5)), .name = "F5", .action = KG_UA_REFRESH, .help = H_REFRESH },

@@ -72,12 +72,18 @@ tokens_row(struct kg_pane *p, int y, size_t row, bool selected)
 		kg_ui_put(ui, p->win, y, 0, "", p->r.w, KG_TEXT_PAD, KG_ROLE_NORMAL);
 		return;
 	}
+	/*
+	 * The selection is the marker and the id, not the whole row: moving it
+	 * then rewrites about 30 cells, which matters over a slow SSH link.
+	 */
 	role = selected ? (p->focused ? KG_ROLE_SELECTED : KG_ROLE_SELECTED_DIM) : KG_ROLE_NORMAL;
-	srole = selected ? role : kg_ui_token_role(v[row].status);
+	srole = kg_ui_token_role(v[row].status);
 	kg_ui_put(ui, p->win, y, 0, selected ? (ui->utf8 ? "\xe2\x96\xb8" : ">") : " ", 1, 0, role);
 	x = 1;
-	kg_ui_put(ui, p->win, y, x, v[row].id, ID_W + 1, KG_TEXT_PAD, role);
+	kg_ui_put(ui, p->win, y, x, v[row].id, ID_W, KG_TEXT_PAD, role);
+	kg_ui_put(ui, p->win, y, x + ID_W, " ", 1, 0, KG_ROLE_NORMAL);
 	x += ID_W + 1;
+	role = KG_ROLE_NORMAL;
 	kg_ui_put(ui, p->win, y, x, v[row].name ? v[row].name : v[row].sku, nw + 1, KG_TEXT_PAD,
 	          role);
 	x += nw + 1;

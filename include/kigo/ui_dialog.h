@@ -84,6 +84,7 @@ struct kg_dialog {
 	char *text;               /* message above the fields / the scrolled text */
 	char *error;              /* last validation error, shown in the dialog */
 	char *today;              /* YYYY-MM-DD for date checks */
+	char *hint;               /* TEXT: the key line, NULL for the default */
 	struct kg_dlg_field field[KG_DLG_MAX_FIELDS];
 	int nfields;
 	int focus;                /* field with the cursor */
@@ -99,6 +100,7 @@ struct kg_dialog *kg_dialog_new(enum kg_dlg_kind kind, int tag, const char *titl
 void kg_dialog_free(struct kg_dialog **d);
 void kg_dialog_set_text(struct kg_dialog *d, const char *text);
 void kg_dialog_set_today(struct kg_dialog *d, const char *today);
+void kg_dialog_set_hint(struct kg_dialog *d, const char *hint);
 void kg_dialog_set_error(struct kg_dialog *d, const char *error);
 /* Add a field; returns its index. */
 int kg_dialog_add_field(struct kg_dialog *d, const char *label, const char *initial,

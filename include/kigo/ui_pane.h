@@ -126,6 +126,7 @@ struct kg_ui {
 	bool login_dirty;
 	struct kg_dialog *dlg;     /* the open dialog, NULL when none */
 	bool dlg_dirty;
+	bool exposed;              /* a dialog closed: panes re-copied, update due */
 	struct kg_dialog *help;    /* the `?` overlay */
 	struct kg_flow flow;
 	bool searching;            /* typing into the customer search */
