@@ -7,10 +7,13 @@
  * own src/cmd_NAME.c and returns the exit status.
  */
 #include <curl/curl.h>
+#include <errno.h>
+#include <glib.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kigo/cli.h"
 #include "kigo/cmd.h"
@@ -42,6 +45,28 @@ dispatch(const struct kg_cli *cli, const struct kg_config *cfg, const struct kg_
 		break;
 	}
 	return KG_EXIT_SOFTWARE;
+}
+
+/* stderr for the line commands, a private file in state_dir for the screen. */
+static enum kg_err
+open_log(const struct kg_cli *cli, const struct kg_config *cfg, char **cause)
+{
+	char *path;
+	enum kg_err err;
+
+	if (cli->cmd != KG_CLI_TUI)
+		return kg_log_open(NULL, cli->verbose, cause);
+	/* the store checks the folder's modes when it opens; create it the same way */
+	if (g_mkdir_with_parents(cfg->state_dir, 0700) != 0) {
+		kg_set_cause(cause, "cannot create the state folder %s: %s; create it with "
+		             "mkdir -m 700 or set [storage] state_dir", cfg->state_dir,
+		             strerror(errno));
+		return KG_ERR_IO;
+	}
+	path = kg_xasprintf("%s/kigo-tui.log", cfg->state_dir);
+	err = kg_log_open(path, cli->verbose, cause);
+	free(path);
+	return err;
 }
 
 int
@@ -88,9 +113,9 @@ main(int argc, char **argv)
 	}
 	/*
 	 * The log goes to stderr for the line commands; the full-screen client
-	 * re-opens it on a file in state_dir and quiets stderr while it draws.
+	 * owns the terminal, so it logs to state_dir/kigo-tui.log instead.
 	 */
-	err = kg_log_open(NULL, cli.verbose, &cause);
+	err = open_log(&cli, &cfg, &cause);
 	if (err != KG_ERR_OK) {
 		fprintf(stderr, "kigo-tui: %s\n", cause);
 		rc = kg_err_exit(err);
