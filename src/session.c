@@ -938,6 +938,15 @@ on_login_done(enum kg_err err, const char *message, void *ud)
 	s->login_phase = KG_LOGIN_NONE;
 	kg_free(&s->login_msg);
 	set_str(&s->user, kg_auth_user_name(s->auth));
+	/* a token that could not be saved is reported once, now */
+	{
+		char *notice = kg_auth_take_notice(s->auth);
+
+		if (notice != NULL) {
+			set_str(&s->notice, notice);
+			free(notice);
+		}
+	}
 	s->changes |= KG_CHG_AUTH | KG_CHG_STATUS;
 	if (!s->network_started)
 		start_network(s);

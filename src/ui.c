@@ -405,6 +405,9 @@ redraw(struct kg_ui *ui)
 	if (any || full || ui->dlg_dirty || ui->exposed) {
 		doupdate();
 		ui->stats.updates++;
+		/* the dashboard is on screen: the first time is a metric (issue 10) */
+		if (full)
+			kg_session_painted(ui->s);
 	}
 	ui->dlg_dirty = false;
 	ui->exposed = false;

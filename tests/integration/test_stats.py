@@ -67,7 +67,7 @@ def scenario():
         check(sync["attempts"] >= 2, "the forced failure was not counted: %r" % sync)
         check(sync["success_rate"] == 1.0, "success rate %r" % sync["success_rate"])
         check(sync["time_to_confirm"]["n"] == 1, "time to confirm %r" % sync)
-        for k in ("transition_in", "time_on_task", "transition_out"):
+        for k in ("transition_in", "time_on_task", "transition_out", "first_paint"):
             check(s[k]["n"] == 1 and s[k]["median_ms"] >= 0, "%s %r" % (k, s[k]))
         check(s["time_on_task"]["median_ms"] >= s["transition_in"]["median_ms"],
               "time on task shorter than the transition in")
