@@ -84,7 +84,7 @@ activity_row(struct kg_pane *p, int y, size_t row, bool selected)
 		                 : a->before && a->before->name ? a->before->name
 		                                                : NULL;
 
-		left = kg_xasprintf(" %s  %-15s %s%s%s%s%s", tm, kg_action_label(a->action),
+		left = kg_xasprintf(" %-15s %s%s%s%s%s", kg_action_label(a->action),
 		                    a->token_id ? a->token_id : a->customer_id ? a->customer_id : "",
 		                    nm ? " " : "", nm ? nm : "", a->reason ? " - " : "",
 		                    a->reason ? a->reason : "");
@@ -97,8 +97,14 @@ activity_row(struct kg_pane *p, int y, size_t row, bool selected)
 	if (sw > p->r.w / 2)
 		sw = p->r.w / 2;
 	/* the selection is the time column: cheap to move (see ui_tokens.c) */
-	kg_ui_put(ui, p->win, y, 0, left, 7, 0, role);
-	kg_ui_put(ui, p->win, y, 7, left + 7, p->r.w - sw - 7, KG_TEXT_PAD, KG_ROLE_NORMAL);
+	{
+		char col[8];
+
+		/* its own string: a prefix of a longer one would be cut with an ellipsis */
+		snprintf(col, sizeof(col), " %s ", tm);
+		kg_ui_put(ui, p->win, y, 0, col, 7, KG_TEXT_PAD, role);
+	}
+	kg_ui_put(ui, p->win, y, 7, left, p->r.w - sw - 7, KG_TEXT_PAD, KG_ROLE_NORMAL);
 	kg_ui_put(ui, p->win, y, p->r.w - sw, state, sw, KG_TEXT_PAD, srole);
 	free(left);
 	free(state);
