@@ -38,6 +38,7 @@ struct kg_session {
 	size_t ntok;
 	struct kg_activity_row act[3];
 	size_t nact;
+	unsigned painted;          /* kg_session_painted calls (first paint metric) */
 	size_t unsynced;
 	const char *last_error;
 	struct kg_result result;
@@ -96,6 +97,7 @@ int64_t kg_session_pending_sync(const struct kg_session *s) { (void)s; return 1;
 size_t kg_session_unsynced(const struct kg_session *s) { return s->unsynced; }
 const char *kg_session_last_error(const struct kg_session *s) { return s->last_error; }
 const char *kg_session_notice(const struct kg_session *s) { (void)s; return NULL; }
+void kg_session_painted(struct kg_session *s) { s->painted++; }
 void
 kg_session_login_view(const struct kg_session *s, struct kg_login_view *out)
 {
