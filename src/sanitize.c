@@ -9,47 +9,10 @@
 
 #include "kigo/buf.h"
 #include "kigo/common.h"
+#include "kigo/text.h"
 
 #include <stdint.h>
 #include <string.h>
-
-/* Decode one UTF-8 sequence; returns its length, or 0 when invalid. */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	uint32_t c;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* overlong, surrogate, or beyond Unicode */
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
 
 static int
 is_dropped(uint32_t cp)
@@ -81,8 +44,8 @@ kg_sanitize(const char *s, size_t len, int flags)
 	kg_buf_init(&out, 0);
 	kg_buf_append(&out, "", 0);
 	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0) {
+		n = kg_text_decode((const char *)p + i, len - i, &cp);
+		if (n == 1 && cp == 0xfffd) { /* an invalid byte (U+FFFD itself takes 3) */
 			if (flags & KG_SAN_ASCII)
 				kg_buf_append(&out, "?", 1);
 			else
