@@ -351,6 +351,8 @@ draw_pane(struct kg_ui *ui, struct kg_pane *p)
 	return drew;
 }
 
+static void expose(struct kg_ui *ui);
+
 static void
 redraw(struct kg_ui *ui)
 {
@@ -366,6 +368,8 @@ redraw(struct kg_ui *ui)
 			ui->pane[i].flags |= KG_PF_REPAINT;
 		ui->dlg_dirty = ui->login_dirty = true;
 	}
+	if ((ui->flags & KG_UI_EXPOSE) && !ui->L.too_small && !ui->login)
+		expose(ui);
 	ui->flags = 0;
 	if (ui->L.too_small) {
 		if (full) {
@@ -395,10 +399,15 @@ redraw(struct kg_ui *ui)
 		struct kg_dlg_style st;
 
 		kg_ui_dlg_style(ui, &st);
-		if (ui->dlg != NULL)
+		if (ui->dlg != NULL && kg_dialog_draw(ui->dlg, ui->L.cols, ui->L.rows, &st)) {
+			/* it moved: the panes show again where its old frame was */
+			expose(ui);
 			kg_dialog_draw(ui->dlg, ui->L.cols, ui->L.rows, &st);
-		if (ui->help != NULL)
+		}
+		if (ui->help != NULL && kg_dialog_draw(ui->help, ui->L.cols, ui->L.rows, &st)) {
+			expose(ui);
 			kg_dialog_draw(ui->help, ui->L.cols, ui->L.rows, &st);
+		}
 		if (ui->dlg == NULL && ui->help == NULL)
 			ui->dlg_dirty = false;
 	}

@@ -604,9 +604,10 @@ frame(WINDOW *w, int width, int height, const struct kg_dlg_style *st)
 	waddstr(w, st->ascii ? "+" : "\xe2\x94\x98");
 }
 
-void
+bool
 kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_style *st)
 {
+	bool moved = false;
 	WINDOW *w;
 	char **lines = NULL;
 	size_t nl = 0, i;
@@ -630,8 +631,10 @@ kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_styl
 	w = d->win;
 	if (w == NULL || getmaxx(w) != width || getmaxy(w) != height || getbegx(w) != x0 ||
 	    getbegy(w) != y0) {
-		if (w != NULL)
+		if (w != NULL) {
 			delwin(w);
+			moved = true;
+		}
 		w = newwin(height, width, y0, x0);
 		d->win = w;
 		if (w == NULL)
@@ -735,4 +738,5 @@ kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_styl
 	wnoutrefresh(w);
 out:
 	kg_text_lines_free(&lines, nl);
+	return moved;
 }

@@ -35,6 +35,8 @@ enum step {
 static void
 close_dialog(struct kg_ui *ui)
 {
+	if (ui->dlg != NULL)
+		ui->flags |= KG_UI_EXPOSE; /* what it covered shows again */
 	kg_dialog_free(&ui->dlg);
 	ui->dlg_dirty = true;
 }
@@ -59,6 +61,8 @@ kg_flow_clear(struct kg_ui *ui)
 static void
 open_dialog(struct kg_ui *ui, struct kg_dialog *d)
 {
+	if (ui->dlg != NULL)
+		ui->flags |= KG_UI_EXPOSE;
 	kg_dialog_free(&ui->dlg);
 	ui->dlg = d;
 	ui->dlg_dirty = true;
@@ -118,6 +122,8 @@ fill_catalog(struct kg_ui *ui)
 		ids[i] = v[i].sku;
 	}
 	kg_dialog_set_items(ui->dlg, labels, ids, n);
+	if (n > 0)
+		kg_dialog_set_error(ui->dlg, NULL);
 	for (i = 0; i < n; i++)
 		free(own[i]);
 	free(own);

@@ -118,7 +118,11 @@ struct kg_dlg_style {
 	unsigned long normal, title, field, error, selected, hint;  /* attr_t */
 	bool ascii;                                                  /* no UTF-8 */
 };
-/* Draw centred on a cols x rows screen and wnoutrefresh; creates d->win. */
-void kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_style *st);
+/*
+ * Draw centred on a cols x rows screen and wnoutrefresh; creates d->win.
+ * True when the dialog changed size or place: the caller re-shows what the
+ * old frame covered, then draws it again.
+ */
+bool kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_style *st);
 
 #endif

@@ -107,7 +107,7 @@ struct kg_flow {
 	struct kg_token *sent;    /* the token of the last action sent, for a 412 view */
 };
 
-enum { KG_UI_REFLOW = 1 << 0, KG_UI_REDRAW = 1 << 1 };
+enum { KG_UI_REFLOW = 1 << 0, KG_UI_REDRAW = 1 << 1, KG_UI_EXPOSE = 1 << 2 };
 
 struct kg_ui {
 	struct kg_loop *loop;
