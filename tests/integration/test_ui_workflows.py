@@ -66,6 +66,18 @@ def open_jane(st):
 
 def branches(st):
     open_jane(st)
+    # missing -> add from the catalog, filter as you type
+    st.keys("a")
+    st.wait_for("pick from the catalog")
+    st.wait_for("valid")         # the catalog is there
+    st.type("ExtraB")
+    st.wait_for("Filter: ExtraB")
+    check("RX-10OFF" not in st.screen(), "the filter did not filter")
+    st.keys("Enter")
+    st.wait_for("Expires")
+    st.keys("Enter")
+    st.wait_for("1 action")
+
     # invalid -> remove: the reason is required, then y
     tid = select_status(st, "active")
     st.keys("x")
@@ -99,7 +111,7 @@ def branches(st):
     st.wait_for("Dispute the selected token")
     st.type("refused at the register")
     st.keys("Enter")
-    st.wait_for("3 actions")
+    st.wait_for("4 actions")
     deadline = time.time() + 15
     while kigo_token(st, tid)["status"] != "disputed" and time.time() < deadline:
         time.sleep(0.2)
@@ -111,14 +123,6 @@ def branches(st):
     st.keys("Enter")
     st.wait_for("Other action: note")
     st.type("called the store manager")
-    st.keys("Enter")
-    st.wait_for("4 actions")
-
-    # missing -> add from the catalog, filter as you type
-    st.keys("a")
-    st.wait_for("pick from the catalog")
-    st.keys("Enter")
-    st.wait_for("Expires")
     st.keys("Enter")
     st.wait_for("5 actions")
 
