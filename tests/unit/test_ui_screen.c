@@ -126,7 +126,6 @@ kg_session_select_customer(struct kg_session *s, const char *id)
 	s->changes |= KG_CHG_TOKENS;
 }
 void kg_session_refresh(struct kg_session *s) { (void)s; }
-void kg_session_painted(struct kg_session *s) { (void)s; }
 void kg_session_load_catalog(struct kg_session *s) { (void)s; }
 size_t
 kg_session_catalog(struct kg_session *s, const char *filter, struct kg_catalog_item **out)
