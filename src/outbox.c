@@ -20,10 +20,15 @@
 #include "kigo/sanitize.h"
 #include "kigo/sn.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 /* Width of the labels in an action block ("Activity:" plus padding). */
 #define LABEL_W 10
@@ -281,6 +286,8 @@ struct kg_outbox_flush {
 	int rate_waits;                  /* 429 waits of the current item */
 	size_t sent;
 	size_t pending;
+	int lock_fd;                     /* flock'd next to the database, -1 when none */
+	bool busy;                       /* another process is flushing: report only */
 };
 
 static void step_send(struct kg_outbox_flush *f);
@@ -294,6 +301,8 @@ flush_free(struct kg_outbox_flush *f)
 	if (f->timer != 0)
 		kg_timer_cancel(f->loop, f->timer);
 	kg_outbox_items_free(&f->items, f->n);
+	if (f->lock_fd >= 0)
+		close(f->lock_fd); /* releases the flock */
 	free(f);
 }
 
@@ -322,6 +331,21 @@ on_next_timer(struct kg_loop *loop, void *ud)
 		return;
 	}
 	it = &f->items[f->cur];
+	if (f->busy) {
+		/* the other process sends it; sending here too could duplicate it */
+		f->pending++;
+		if (f->item_cb != NULL) {
+			char *msg = kg_xasprintf("The summary for %s (sync id %s) is still pending: "
+			                         "another kigo-tui is sending it right now.",
+			                         it->ticket_ref, it->sync_id);
+
+			f->item_cb(it, KG_ERR_PENDING, msg, f->ud);
+			free(msg);
+		}
+		f->cur++;
+		f->timer = kg_timer_add(f->loop, 0, on_next_timer, f);
+		return;
+	}
 	f->sends = 0;
 	f->rate_waits = 0;
 	/* an earlier run started sending it: it may be there already */
@@ -487,6 +511,37 @@ step_send(struct kg_outbox_flush *f)
 		                               "damaged outbox row).");
 }
 
+/*
+ * One flush at a time per database, across processes (the client's start-up
+ * flush and `kigo-tui sync` may overlap): an flock on a file next to it,
+ * which a crash releases.  Returns the fd, or -1 with *busy when another
+ * holds it (-1 without *busy: no lock could be made, go on without).
+ */
+static int
+flush_lock(struct kg_store *st, bool *busy)
+{
+	const char *db = sqlite3_db_filename(kg_store_db(st), "main");
+	char *path;
+	int fd;
+
+	*busy = false;
+	if (kg_str_empty(db))
+		return -1;
+	path = kg_xasprintf("%s-outbox.lock", db);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		kg_log_warn("outbox: no lock file %s: %s", path, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		*busy = errno == EWOULDBLOCK;
+		if (!*busy)
+			kg_log_warn("outbox: cannot lock %s: %s", path, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
 struct kg_outbox_flush *
 kg_outbox_flush(struct kg_loop *loop, struct kg_sn *sn, struct kg_store *st,
                 const char *ticket_ref, kg_outbox_item_fn item_cb, kg_outbox_done_fn done_cb,
@@ -502,11 +557,13 @@ kg_outbox_flush(struct kg_loop *loop, struct kg_sn *sn, struct kg_store *st,
 	f->item_cb = item_cb;
 	f->done_cb = done_cb;
 	f->ud = ud;
+	/* locked before the list is read, so it reflects the last flush's work */
+	f->lock_fd = flush_lock(st, &f->busy);
 	err = kg_store_outbox_pending(st, ticket_ref, &f->items, &f->n);
 	if (err != KG_ERR_OK) {
 		kg_set_cause(cause, "the pending ServiceNow summaries could not be read (%s)",
 		             kg_err_str(err));
-		free(f);
+		flush_free(f);
 		return NULL;
 	}
 	/* the first item starts from the loop, like every later one */

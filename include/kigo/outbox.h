@@ -65,7 +65,9 @@ typedef void (*kg_outbox_done_fn)(size_t sent, size_t pending, void *ud);
  * Send every pending item (of ticket_ref, or all when NULL), one at a time,
  * oldest first.  Callbacks run from the loop, never from inside this call;
  * done runs even when nothing is pending (0, 0).  sn and st must outlive the
- * flush.
+ * flush.  One flush runs at a time per database across processes: while
+ * another holds it, every item is reported pending (KG_ERR_PENDING) and
+ * nothing is sent.
  * Returns NULL and sets *cause when the pending list cannot be read.  The
  * handle lives until done runs (then it is freed) or kg_outbox_flush_cancel.
  */

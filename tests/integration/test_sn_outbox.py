@@ -146,6 +146,29 @@ def test_kill9_before_commit():
     kill_during_send(commit=False)
 
 
+def test_one_flush_at_a_time():
+    """A second sync while the first is mid-send sends nothing (it could
+    duplicate the entry); once the first is gone, the next finishes."""
+    fresh()
+    sid = env.queue()
+    env.hold(next=1, hang_s=20)
+    first = env.sync_start()
+    try:
+        env.wait_for(lambda: len(patches()) == 1, what="the first PATCH")
+        rc, out, err = env.sync()
+        assert rc == 75, (rc, out, err)
+        assert "another kigo-tui is sending it right now" in err and sid in err, err
+        assert len(patches()) == 1
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        first.stdout.close()
+        first.stderr.close()
+    rc, out, err = env.sync()
+    assert rc == 0, (out, err)
+    assert len(entries_with(sid)) == 1 and len(patches()) == 1
+
+
 def test_down_then_back():
     fresh()
     sid1 = env.queue(n=1)
@@ -211,7 +234,7 @@ def test_comments_field():
 try:
     run_tests([test_nothing_pending, test_plain_send, test_lost_reply_after_commit,
                test_lost_reply_journal_table_hidden, test_500_before_commit_resends_once, test_kill9_after_commit_before_reply,
-               test_kill9_before_commit, test_down_then_back, test_429_on_patch_waits_and_sends_once,
+               test_kill9_before_commit, test_one_flush_at_a_time, test_down_then_back, test_429_on_patch_waits_and_sends_once,
                test_refused_write_stays_pending, test_comments_field])
 finally:
     env.close()
