@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -397,12 +398,20 @@ check_private(int fd, const char *path, bool is_dir, char **cause)
 /*
  * Creates the file 0600 (O_EXCL, so the mode is ours, then fchmod against
  * the umask) or checks the existing one, refusing symlinks either way.
+ * On success *dirfd is the state directory, flock()ed exclusively: two
+ * processes starting at once must not both create, switch to WAL and
+ * migrate (SQLite does not wait on its busy handler for the WAL switch of
+ * a new file; it fails at once).  The lock is on the directory, not the
+ * database, because closing any descriptor of the database would drop
+ * SQLite's own fcntl locks.
  */
 static enum kg_err
-prepare_files(const char *dir, const char *file, char **cause)
+prepare_files(const char *dir, const char *file, int *dirfd, char **cause)
 {
 	int dfd = -1, fd = -1;
 	enum kg_err err;
+
+	*dirfd = -1;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
@@ -416,6 +425,9 @@ prepare_files(const char *dir, const char *file, char **cause)
 	}
 	if ((err = check_private(dfd, dir, true, cause)) != KG_ERR_OK)
 		goto out;
+	/* best effort: a file system without flock still gets SQLite's locking */
+	while (flock(dfd, LOCK_EX) != 0 && errno == EINTR)
+		continue;
 	fd = openat(dfd, KG_STORE_FILE, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		if (fchmod(fd, 0600) != 0) {
@@ -443,7 +455,9 @@ prepare_files(const char *dir, const char *file, char **cause)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
+	if (err == KG_ERR_OK)
+		*dirfd = dfd;
+	else if (dfd >= 0)
 		close(dfd);
 	return err;
 }
@@ -549,6 +563,7 @@ kg_store_open(const char *state_dir, struct kg_store **out, char **cause)
 {
 	struct kg_store *st = NULL;
 	enum kg_err err;
+	int dirfd = -1;
 
 	*out = NULL;
 	if (kg_str_empty(state_dir)) {
@@ -560,7 +575,7 @@ kg_store_open(const char *state_dir, struct kg_store **out, char **cause)
 	st = kg_xcalloc(1, sizeof(*st));
 	st->path = kg_xasprintf("%s%s" KG_STORE_FILE, state_dir,
 	                        state_dir[strlen(state_dir) - 1] == '/' ? "" : "/");
-	if ((err = prepare_files(state_dir, st->path, cause)) != KG_ERR_OK)
+	if ((err = prepare_files(state_dir, st->path, &dirfd, cause)) != KG_ERR_OK)
 		goto out;
 	if (sqlite3_open_v2(st->path, &st->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
@@ -574,6 +589,8 @@ kg_store_open(const char *state_dir, struct kg_store **out, char **cause)
 		goto out;
 	err = migrate(st, cause);
 out:
+	if (dirfd >= 0)
+		close(dirfd); /* releases the flock */
 	if (err != KG_ERR_OK)
 		kg_store_free(&st);
 	*out = st;

@@ -506,8 +506,8 @@ enum kg_err
 kg_store_mutation_finish(struct kg_store *st, int64_t id, enum kg_mutation_state state,
                          const char *error)
 {
-	if (state != KG_MUT_DONE && state != KG_MUT_FAILED)
-		return kg_store__err(st, KG_ERR_BAD_INPUT, "a mutation finishes done or failed");
+	if (state != KG_MUT_DONE && state != KG_MUT_FAILED && state != KG_MUT_PENDING)
+		return kg_store__err(st, KG_ERR_BAD_INPUT, "unknown mutation state %d", (int)state);
 	return update_by_id(st, KG_STMT_MUTATION_FINISH, id, error, state,
 	                    "finishing a pending change");
 }

@@ -158,7 +158,11 @@ struct kg_mutation {
 /* Sets m->id (and created_at when 0); KG_ERR_CONFLICT when idem_key exists. */
 enum kg_err kg_store_mutation_add(struct kg_store *st, struct kg_mutation *m);
 enum kg_err kg_store_mutation_pending(struct kg_store *st, struct kg_mutation **out, size_t *n);
-/* Mark done (the activity is recorded by the caller in the same step) or failed. */
+/*
+ * Mark done (the activity is recorded by the caller in the same step) or
+ * failed; KG_MUT_PENDING keeps it pending (outcome unknown, to be retried
+ * with the same key) and records error.  KG_ERR_NOT_FOUND for an unknown id.
+ */
 enum kg_err kg_store_mutation_finish(struct kg_store *st, int64_t id, enum kg_mutation_state state,
                                      const char *error);
 void kg_mutations_free(struct kg_mutation **v, size_t n);
