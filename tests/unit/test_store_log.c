@@ -574,7 +574,7 @@ Test(store_log, simultaneous_first_open, .timeout = 120)
 			pid[p] = fork();
 			cr_assert_geq(pid[p], 0);
 			if (pid[p] == 0) {
-				char c, key[16];
+				char c, key[32];
 				int rc = 1;
 
 				close(go[1]);
