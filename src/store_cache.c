@@ -97,6 +97,7 @@ kg_store_get_ticket(struct kg_store *st, const char *number_or_sys_id, struct kg
 static void
 read_customer(sqlite3_stmt *s, struct kg_customer *c)
 {
+	memset(c, 0, sizeof(*c));
 	c->id = kg_store__col_str(s, 0);
 	c->name = kg_store__col_str(s, 1);
 	c->email = kg_store__col_str(s, 2);
@@ -244,10 +245,52 @@ like_pattern(const char *q, size_t len)
  *    more customers match than that, the list is the first by name among
  *    those candidates; typing one more character narrows it;
  *  - 1-2 characters (too short for trigrams): LIKE over the four fields
- *    while walking the name index, stopping after `limit` hits or
- *    KG_SEARCH_SHORT_SCAN rows.  What it returns is the true beginning of
- *    the list in name order, possibly shorter than `limit`.
+ *    while walking the covering name index (no table reads), stopping
+ *    after `limit` hits or KG_SEARCH_SHORT_SCAN rows; then the hits are
+ *    read by rowid.  What it returns is the true beginning of the list in
+ *    name order, possibly shorter than `limit`.
  */
+static enum kg_err
+search_short(struct kg_store *st, const char *pattern, size_t limit, struct kg_customer **out,
+             size_t *n)
+{
+	sqlite3_stmt *s = kg_store__stmt(st, KG_STMT_CUSTOMER_SHORT), *get;
+	int64_t *rids = NULL;
+	size_t hits = 0;
+	enum kg_err err = KG_ERR_OK;
+	int rc = SQLITE_DONE;
+
+	if (s == NULL || (get = kg_store__stmt(st, KG_STMT_CUSTOMER_BY_RID)) == NULL)
+		return KG_ERR_STORE;
+	rids = kg_xcalloc(limit, sizeof(*rids));
+	kg_store__bind_str(s, 1, pattern);
+	sqlite3_bind_int64(s, 2, KG_SEARCH_SHORT_SCAN);
+	while (hits < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (sqlite3_column_int(s, 1) != 0)
+			rids[hits++] = sqlite3_column_int64(s, 0);
+	if (hits < limit && rc != SQLITE_DONE)
+		err = kg_store__fail(st, "searching customers");
+	kg_store__done(s);
+	if (err == KG_ERR_OK && hits > 0)
+		*out = kg_xcalloc(hits, sizeof(**out));
+	/* one read transaction per statement: a row deleted in between is skipped */
+	for (size_t i = 0; i < hits && err == KG_ERR_OK; i++) {
+		sqlite3_bind_int64(get, 1, rids[i]);
+		rc = sqlite3_step(get);
+		if (rc == SQLITE_ROW)
+			read_customer(get, &(*out)[(*n)++]);
+		else if (rc != SQLITE_DONE)
+			err = kg_store__fail(st, "reading a customer");
+		kg_store__done(get);
+	}
+	if (err != KG_ERR_OK) {
+		kg_customers_free(out, *n);
+		*n = 0;
+	}
+	free(rids);
+	return err;
+}
+
 enum kg_err
 kg_store_search_customers(struct kg_store *st, const char *q, size_t limit,
                           struct kg_customer **out, size_t *n)
@@ -256,7 +299,6 @@ kg_store_search_customers(struct kg_store *st, const char *q, size_t limit,
 	enum kg_err err = KG_ERR_OK;
 	size_t len, chars, cap = 0;
 	char *arg = NULL;
-	bool short_scan = false;
 	int rc = SQLITE_DONE;
 
 	*out = NULL;
@@ -285,25 +327,19 @@ kg_store_search_customers(struct kg_store *st, const char *q, size_t limit,
 		}
 	} else {
 		arg = like_pattern(q, len);
-		short_scan = true;
-		s = kg_store__stmt(st, KG_STMT_CUSTOMER_SHORT);
-		if (s != NULL) {
-			kg_store__bind_str(s, 1, arg);
-			sqlite3_bind_int64(s, 2, KG_SEARCH_SHORT_SCAN);
-		}
+		err = search_short(st, arg, limit, out, n);
+		free(arg);
+		return err;
 	}
 	if (s == NULL) {
 		err = KG_ERR_STORE;
 		goto out;
 	}
 	while (*n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (short_scan && sqlite3_column_int(s, 8) == 0)
-			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = kg_xrealloc(*out, cap * sizeof(**out));
 		}
-		memset(&(*out)[*n], 0, sizeof(**out));
 		read_customer(s, &(*out)[(*n)++]);
 	}
 	if (*n < limit && rc != SQLITE_DONE) {

@@ -77,12 +77,13 @@
 	  "SELECT " KG_CUSTOMER_COLS " FROM customers WHERE rid IN "                         \
 	  "(SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?1 LIMIT ?2) "         \
 	  "ORDER BY name COLLATE NOCASE, id LIMIT ?3")                                       \
-	/* Walks the name index; the caller stops after `limit` hits. */                     \
+	/* Walks the covering name index only; the caller stops after `limit` hits. */     \
 	X(CUSTOMER_SHORT,                                                                    \
-	  "SELECT " KG_CUSTOMER_COLS ", coalesce(name LIKE ?1 ESCAPE '\\' "                   \
+	  "SELECT rid, coalesce(name LIKE ?1 ESCAPE '\\' "                                    \
 	  "OR email LIKE ?1 ESCAPE '\\' OR phone LIKE ?1 ESCAPE '\\' "                       \
-	  "OR loyalty_id LIKE ?1 ESCAPE '\\', 0) FROM customers "                            \
+	  "OR loyalty_id LIKE ?1 ESCAPE '\\', 0) FROM customers INDEXED BY customers_search " \
 	  "ORDER BY name COLLATE NOCASE, id LIMIT ?2")                                       \
+	X(CUSTOMER_BY_RID, "SELECT " KG_CUSTOMER_COLS " FROM customers WHERE rid = ?1")      \
 	X(TOKEN_PUT,                                                                         \
 	  "INSERT INTO tokens(" KG_TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) " \
 	  "ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, "               \
