@@ -111,8 +111,9 @@ static const char *const migrations[] = {
 	" name TEXT NOT NULL);",
 
 	/* 4: 1-2 character search reads the fields from this index, not the table */
-	"DROP INDEX customers_name; CREATE INDEX customers_search ON customers"
-	"(name COLLATE NOCASE, id, email, phone, loyalty_id);",
+	"DROP INDEX customers_name;"
+	" CREATE INDEX customers_search ON customers"
+	" (name COLLATE NOCASE, id, email, phone, loyalty_id);",
 };
 
 #define KG_STMT_SQL(name, sql) sql,

@@ -442,8 +442,8 @@ found(struct kg_store *st, const char *q, size_t limit)
 	size_t n = 0;
 	char *ids = kg_xstrdup("");
 
-	cr_assert_eq(kg_store_search_customers(st, q, limit, &v, &n), KG_ERR_OK, "q=%s: %s", q,
-	             kg_store_error(st));
+	cr_assert_eq(kg_store_search_customers(st, q, limit, &v, &n), KG_ERR_OK, "q=%s: %s",
+	             q ? q : "(null)", kg_store_error(st));
 	for (size_t i = 0; i < n; i++) {
 		char *more = kg_xasprintf("%s%s%s", ids, i ? "," : "", v[i].id);
 		free(ids);
@@ -455,8 +455,10 @@ found(struct kg_store *st, const char *q, size_t limit)
 
 #define ASSERT_FOUND(st, q, want)                                          \
 	do {                                                               \
-		char *got_ = found(st, q, 0);                              \
-		cr_assert_str_eq(got_, want, "search \"%s\": got %s", q, got_); \
+		const char *q_ = (q);                                      \
+		char *got_ = found(st, q_, 0);                             \
+		cr_assert_str_eq(got_, want, "search \"%s\": got %s",      \
+		                 q_ ? q_ : "(null)", got_);                 \
 		free(got_);                                                \
 	} while (0)
 
