@@ -20,6 +20,7 @@
 #include "kigo/http.h"
 #include "kigo/log.h"
 #include "kigo/loop.h"
+#include "kigo/qr.h"
 #include "kigo/sanitize.h"
 
 struct login_cmd {
@@ -63,16 +64,6 @@ countdown_tick(struct kg_loop *loop, void *ud)
 	lc->tick = kg_timer_add(loop, 1000, countdown_tick, lc);
 }
 
-/* The QR renderer comes with the screen code (qr.h); without it, no QR. */
-#if defined(__has_include)
-#if __has_include("kigo/qr.h")
-#define KG_HAVE_QR 1
-#endif
-#endif
-
-#ifdef KG_HAVE_QR
-#include "kigo/qr.h"
-
 static void
 print_qr(const char *text)
 {
@@ -87,7 +78,6 @@ print_qr(const char *text)
 		printf("  %s\n", qr.lines[i]);
 	kg_qr_clear(&qr);
 }
-#endif
 
 static void
 on_code(const struct kg_device_info *info, void *ud)
@@ -97,12 +87,10 @@ on_code(const struct kg_device_info *info, void *ud)
 	printf("Open this page in a browser on any device and enter the code:\n");
 	printf("URL: %s\n", info->verification_uri);
 	printf("Code: %s\n", info->user_code);
-#ifdef KG_HAVE_QR
 	if (lc->qr && info->verification_uri_complete != NULL) {
 		printf("\nOr scan this QR code (it carries the code):\n");
 		print_qr(info->verification_uri_complete);
 	}
-#endif
 	fflush(stdout);
 	lc->deadline_ms = info->expires_at_ms;
 	if (lc->tty)
