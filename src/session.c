@@ -119,8 +119,11 @@ struct kg_session {
 static void
 set_str(char **dst, const char *src)
 {
+	/* src may be *dst itself (kg_session_search(s, s->query)): copy first */
+	char *v = src != NULL ? kg_sanitize_str(src) : NULL;
+
 	free(*dst);
-	*dst = src != NULL ? kg_sanitize_str(src) : NULL;
+	*dst = v;
 }
 
 static void
