@@ -1431,6 +1431,7 @@ kg_auth_free(struct kg_auth **ap)
 		return;
 	login_reset(auth);
 	while (auth->reqs != NULL)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): it unlinks the head first */
 		areq_unlink_free(auth->reqs);
 	kg_timer_cancel(auth->loop, auth->kick_timer);
 	kg_timer_cancel(auth->loop, auth->logout.timer);

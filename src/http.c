@@ -945,6 +945,7 @@ kg_http_new(struct kg_loop *loop, const struct kg_http_opts *opts, char **cause)
 	}
 	if (opts == NULL)
 		opts = &def;
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): kg_str_empty(NULL) */
 	if (!kg_str_empty(opts->ca_bundle) && access(opts->ca_bundle, R_OK) != 0) {
 		kg_set_cause(cause, "cannot read the CA bundle %s; set [tls] ca_bundle to a "
 		             "readable PEM file, or leave it empty for the system store",

@@ -359,7 +359,7 @@ page(const char *body, size_t len, size_t size, from_fn from, clear_fn clear, vo
 			while (i-- > 0)
 				clear(v + i * size);
 			kg_free(&v);
-			n = 0;
+			n = 0; /* NOLINT(clang-analyzer-deadcode.DeadStores): kept for `out` */
 			goto out;
 		}
 	}

@@ -127,6 +127,8 @@ kg_log_forget_secret(const char *secret)
 {
 	size_t len = secret ? strlen(secret) : 0;
 
+	if (secret == NULL)
+		return;
 	for (size_t i = 0; i < lg.nsecrets; i++) {
 		if (lg.secrets[i].len != len || memcmp(lg.secrets[i].s, secret, len) != 0)
 			continue;

@@ -77,7 +77,7 @@ kg_sn_number_valid(const char *s)
 	while (s[i] != '\0' && isalpha((unsigned char)s[i]) && (s[i] & 0x80) == 0)
 		i++;
 	letters = i;
-	while (s[i] != '\0' && s[i] >= '0' && s[i] <= '9')
+	while (s[i] >= '0' && s[i] <= '9')
 		i++;
 	digits = i - letters;
 	return s[i] == '\0' && letters >= 2 && letters <= 8 && digits >= 4 && digits <= 12;

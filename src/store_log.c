@@ -132,6 +132,7 @@ kg_store_add_activity(struct kg_store *st, const struct kg_activity *act, int64_
 		goto out;
 	}
 	kg_store__bind_str(s, 1, act->id);
+	/* NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): rc is for debugging */
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		*rowid = sqlite3_column_int64(s, 0);
 	else
