@@ -7,6 +7,8 @@
 #   make demo       run the client against the built-in local stand-ins
 #   make bench      benchmarks (print figures)
 #   make fuzz       libFuzzer targets, longer runs
+#   make analyze    cppcheck + clang-tidy, both must report nothing
+#   make valgrind   a subset of the tests under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -71,7 +73,7 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 PROG      := $(if $(filter build,$(BUILD)),kigo-tui,$(BUILD)/kigo-tui)
 
 .PHONY: fuzzers all deps check unit integration asan demo bench fuzz install uninstall \
-        clean lint compile_commands.json tidy cppcheck
+        clean lint compile_commands.json tidy cppcheck analyze valgrind
 
 all: deps $(PROG)
 
@@ -143,12 +145,25 @@ lint:
 compile_commands.json:
 	$(Q)$(MAKE) clean && bear -- $(MAKE) all $(TEST_BINS)
 
+# `make analyze`: cppcheck and clang-tidy (the committed .clang-tidy) on
+# src/*.c; either reporting anything fails.  `make valgrind`: a subset of
+# the tests under valgrind (scripts/valgrind.sh says which and why).
+analyze: cppcheck tidy
+
 tidy:
-	$(Q)clang-tidy --quiet $(SRCS) -- -std=c11 $(KG_CPPFLAGS) $(PKG_CFLAGS)
+	$(Q)printf '%s\n' $(SRCS) | xargs -P 2 -I{} clang-tidy --quiet {} -- -std=c11 \
+		$(filter-out -MMD -MP,$(KG_CPPFLAGS)) $(PKG_CFLAGS) 2>/dev/null \
+		|| { echo "clang-tidy: findings above (or run it by hand: it failed)"; exit 1; }
+	@echo "  TIDY    clean"
 
 cppcheck:
-	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr --suppress=missingIncludeSystem -Iinclude src
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+		--inline-suppr --suppress=missingIncludeSystem -Iinclude \
+		'-D_Noreturn=__attribute__((noreturn))' -D_DEFAULT_SOURCE src \
+		&& echo "  CPPCHECK clean"
+
+valgrind: $(PROG) $(TEST_BINS)
+	$(Q)BUILD=$(BUILD) scripts/valgrind.sh $(BUILD)
 
 install: $(PROG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
