@@ -284,6 +284,7 @@ struct kg_outbox_flush {
 	uint64_t timer;                  /* pending timer, 0 when none */
 	int sends;                       /* PATCHes of the current item in this flush */
 	int rate_waits;                  /* 429 waits of the current item */
+	char *last_why;                  /* the current item's last failure, or NULL */
 	size_t sent;
 	size_t pending;
 	int lock_fd;                     /* flock'd next to the database, -1 when none */
@@ -303,6 +304,7 @@ flush_free(struct kg_outbox_flush *f)
 	kg_outbox_items_free(&f->items, f->n);
 	if (f->lock_fd >= 0)
 		close(f->lock_fd); /* releases the flock */
+	free(f->last_why);
 	free(f);
 }
 
@@ -348,6 +350,7 @@ on_next_timer(struct kg_loop *loop, void *ud)
 	}
 	f->sends = 0;
 	f->rate_waits = 0;
+	kg_free(&f->last_why);
 	/* an earlier run started sending it: it may be there already */
 	if (it->attempts > 0)
 		step_check(f);
@@ -437,8 +440,12 @@ on_found(const struct kg_sn_result *res, bool found, void *ud)
 		return;
 	}
 	if (f->sends >= MAX_SENDS) {
-		item_done(f, KG_ERR_UNAVAILABLE, "ServiceNow did not confirm it after several tries; "
-		                                 "it will be sent again by 'kigo-tui sync'.");
+		/* say why (the status and request id of the last try), not only that */
+		why = kg_xasprintf("ServiceNow did not confirm it after several tries (the last: "
+		                   "%s); it will be sent again by 'kigo-tui sync'.",
+		                   f->last_why != NULL ? f->last_why : "no answer");
+		item_done(f, KG_ERR_UNAVAILABLE, why);
+		free(why);
 		return;
 	}
 	step_send(f);
@@ -471,6 +478,8 @@ on_written(const struct kg_sn_result *res, void *ud)
 		return;
 	}
 	kg_store_outbox_attempt(f->st, it->id, why);
+	kg_free(&f->last_why);
+	f->last_why = kg_xstrdup(why);
 	if (res->ambiguous) {
 		kg_log_info("outbox: summary %" PRId64 ": no clear answer, checking before resending",
 		            it->id);
