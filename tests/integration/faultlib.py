@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3  # noqa: F401 - for the tests
 import subprocess
 import sys
 import tempfile

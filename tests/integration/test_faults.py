@@ -197,8 +197,202 @@ LOGIN = [
 ]
 
 
+# -- sync: summaries to ServiceNow ---------------------------------------------
+TOOL = os.path.join(F.ROOT, os.environ.get("BUILD", "build"), "tools", "sn_tool")
+INC, INC_SYS = "INC0010001", "0945e63cfb1064aee8687e7ffc34cba3"   # md5 of the number
+API = "/api/now/table/incident"
+
+
+def journal_count(sn, sid):
+    return sum(1 for e in sn.call("GET", "/__sn/journal")["entries"]
+               if ("kigo-sync-id: " + sid) in e["value"])
+
+
+def sync_case(name, setup, rc=EXIT_TEMPFAIL, words=(), rid=False, max_s=25, sent=False):
+    """setup(sn) -> the ServiceNow URL to use while the fault lasts (the
+    fake's own, a proxy's or a broken one); it may add fault rules."""
+    def fn():
+        tag = name.replace("/", "-")
+        sn = env.fake("servicenow_fake.py", **setup.fake_kw) if hasattr(setup, "fake_kw") \
+            else env.fake("servicenow_fake.py")
+        state = env.path("st-" + tag)
+        good = env.config(name=tag + "-good.conf", sn=sn.base, state_dir=state,
+                          secrets="memory")
+        p = F.subprocess.run([TOOL, good, "queue", INC, INC_SYS, "2"], capture_output=True,
+                             text=True, env=env.env(), timeout=60)
+        check(p.returncode == 0, "sn_tool queue: %s %s" % (p.stdout, p.stderr))
+        sid = dict(l.partition("=")[::2] for l in p.stdout.splitlines())["sync_id"]
+        conf = env.config(name=tag + ".conf", sn=setup(sn), state_dir=state, secrets="memory")
+        r = env.run(conf, "sync", timeout=HTTP_TIMEOUT_S * 4)
+        check(r.rc is not None, "sync did not end: %r" % r)
+        clean(r)
+        check(r.rc == (0 if sent else rc), "exit %s, want %s: %r" % (r.rc, 0 if sent else rc, r))
+        if not sent:
+            said(r, sid, r"pending", *words)
+        if rid:   # one of the ids ServiceNow gave (the last try's, or the check's)
+            ids = [q["request_id"] for q in sn.ctl.requests() if q["path"].startswith("/api/")]
+            check(any(i in r.err for i in ids), "no request id of %r quoted: %r" % (ids, r))
+        check(r.secs < max_s, "took %.1fs (limit %ds)" % (r.secs, max_s))
+        # nothing lost: still pending (or sent), the activity rows all there
+        st = json.loads(env.run(good, "status", "--json").out)
+        check(st["pending_sync"] == (0 if sent else 1), "pending after %s: %r" % (name, st))
+        # the fault ends: the next sync sends it, and it is there exactly once
+        sn.ctl.clear_faults()
+        sn.call("POST", "/__sn/hold", {"next": 0})
+        r2 = env.run(good, "sync", timeout=60)
+        check(r2.rc == 0, "sync after the fault: %r" % r2)
+        n = journal_count(sn, sid)
+        check(n == 1, "summary %s is %d times in the journal" % (sid, n))
+        db = F.sqlite3.connect(os.path.join(state, "kigo-tui.db"))
+        rows = db.execute("SELECT count(*) FROM activity").fetchone()[0]
+        db.close()
+        check(rows == 2, "activity rows: %d of 2" % rows)
+    return name, fn
+
+
+def sn_url(kind):
+    def setup(sn):
+        return {"refused": "https://127.0.0.1:%d" % free_port(),
+                "dns": "https://sn-test-host.invalid"}[kind]
+    return setup
+
+
+def sn_cert(cert):
+    """A second ServiceNow with a bad certificate while the fault lasts."""
+    def setup(sn):
+        return env.fake("servicenow_fake.py", cert=cert).base
+    return setup
+
+
+def sn_fault(kind, next=1000, method="PATCH", path=API, **kw):
+    def setup(sn):
+        sn.ctl.fault(kind, next=next, path=path, method=method, **kw)
+        return sn.base
+    return setup
+
+
+def sn_hold(hang_s):
+    def setup(sn):
+        sn.call("POST", "/__sn/hold", {"next": 1, "hang_s": hang_s})
+        return sn.base
+    return setup
+
+
+def sn_proxy(*opts):
+    def setup(sn):
+        return "https://127.0.0.1:%d" % env.proxy(sn.port, *opts)
+    return setup
+
+
+def sn_clock(offset):
+    def setup(sn):
+        return sn.base
+    setup.fake_kw = {"clock_offset": offset}
+    return setup
+
+
+SYNC = [
+    sync_case("sync/refused", sn_url("refused"), words=[r"connect", r"try again|sync"]),
+    sync_case("sync/dns", sn_url("dns"), words=[r"resolve", r"sn-test-host\.invalid"]),
+    sync_case("sync/tls_wrong_ca", sn_cert("otherca-server"), words=[r"certificate|verif"]),
+    sync_case("sync/tls_expired", sn_cert("expired"), words=[r"expired"]),
+    sync_case("sync/tls_wrong_host", sn_cert("wronghost"), words=[r"name|host"]),
+    # applied, then the connection reset before any answer: checked, not resent
+    sync_case("sync/commit_then_drop", sn_fault("commit_then_drop", next=1), sent=True),
+    sync_case("sync/reset_before_commit", sn_fault("reset", next=1000),
+              words=[r"reset|connection"]),
+    # 1300 bytes: past the handshake, inside the PATCH's answer (the note is
+    # applied); every check after it is cut the same way: nothing resent
+    sync_case("sync/reset_mid_reply", sn_proxy("--cut-after", "1300"),
+              words=[r"reset|connection", r"may already be in ServiceNow"], rid=True),
+    sync_case("sync/stall", sn_proxy("--stall"), words=[r"timed out|did not answer"],
+              max_s=HTTP_TIMEOUT_S + 15),
+    # applied, the reply held past the client's timeout: found by the check
+    sync_case("sync/applied_reply_stalls", sn_hold(HTTP_TIMEOUT_S + 20), sent=True,
+              max_s=HTTP_TIMEOUT_S * 2 + 15),
+    sync_case("sync/429_retry_after", sn_fault("429", retry_after=1), words=[r"429"], rid=True),
+    sync_case("sync/429", sn_fault("429"), words=[r"429"], rid=True),
+    sync_case("sync/500", sn_fault("500"), words=[r"500"], rid=True),
+    sync_case("sync/502", sn_fault("502"), words=[r"502"], rid=True),
+    sync_case("sync/503", sn_fault("503"), words=[r"503", r"sync"], rid=True),
+    sync_case("sync/504", sn_fault("504"), words=[r"504"], rid=True),
+    sync_case("sync/503_once", sn_fault("503", next=1), sent=True),
+    sync_case("sync/clock_ahead_2h", sn_clock(TWO_HOURS), sent=True),
+    sync_case("sync/clock_behind_2h", sn_clock(-TWO_HOURS), sent=True),
+]
+
+
+# -- doctor: every service at once ----------------------------------------------
+def doctor_case(name, sn_setup=None, kigo_setup=None, idp_setup=None, rc=EXIT_UNAVAILABLE,
+                lines=(), max_s=25):
+    """lines: (service, regex) pairs the doctor's report must hold."""
+    def fn():
+        tag = name.replace("/", "-")
+        urls = {}
+        for svc, script, setup, args in (("servicenow", "servicenow_fake.py", sn_setup, []),
+                                         ("kigo", "kigo_fake.py", kigo_setup, ["--permissive"]),
+                                         ("idp", "idp_fake.py", idp_setup, [])):
+            kw = dict(getattr(setup, "fake_kw", {}))
+            f = env.fake(script, args=args, **kw)
+            urls[svc] = setup(f) if setup else f.base
+        conf = env.config(name=tag + ".conf", sn=urls["servicenow"],
+                          kigo=urls["kigo"] + "/api/v1", okta=urls["idp"],
+                          state_dir=env.path("st-" + tag), secrets="memory")
+        r = env.run(conf, "doctor", timeout=HTTP_TIMEOUT_S * 3)
+        check(r.rc == rc, "exit %s, want %s: %r" % (r.rc, rc, r))
+        clean(r)
+        for svc, pat in lines:
+            line = [l for l in r.out.splitlines() if l.startswith(svc)]
+            check(line and re.search(pat, line[0], re.I), "%s line lacks /%s/: %r" % (svc, pat, r))
+        check(r.secs < max_s, "took %.1fs (limit %ds)" % (r.secs, max_s))
+    return name, fn
+
+
+def idp_cert(cert):
+    def setup(f):
+        return env.fake("idp_fake.py", cert=cert).base
+    return setup
+
+
+def any_fault(kind, **kw):
+    def setup(f):
+        f.ctl.fault(kind, next=1000, **kw)
+        return f.base
+    return setup
+
+
+DOCTOR = [
+    doctor_case("doctor/refused_dns_tls", sn_setup=sn_url("refused"),
+                kigo_setup=sn_url("dns"), idp_setup=idp_cert("otherca-server"),
+                lines=[("servicenow", r"FAIL.*connect"), ("kigo", r"FAIL.*resolve"),
+                       ("idp", r"FAIL.*(certificate|verif)")]),
+    doctor_case("doctor/stall_and_503", kigo_setup=sn_proxy("--stall"),
+                sn_setup=any_fault("503"),
+                lines=[("kigo", r"FAIL.*timed out"), ("servicenow", r"503")],
+                max_s=HTTP_TIMEOUT_S + 15),
+    doctor_case("doctor/clock_2h_off", sn_setup=sn_clock(TWO_HOURS), rc=EXIT_TEMPFAIL,
+                lines=[("clock", r"WARN.*7200 s.*(NTP|time)")]),
+]
+
+
+def available(cmd, *args):
+    conf = env.config(name="probe.conf", okta="https://127.0.0.1:1", sn="https://127.0.0.1:1",
+                      kigo="https://127.0.0.1:1/api/v1", state_dir=env.path("st-probe"),
+                      secrets="memory")
+    r = env.run(conf, cmd, *args, timeout=30)
+    return "not available in this build" not in r.err
+
+
 def run():
     cases = list(LOGIN)
+    if os.path.exists(TOOL) and available("sync"):
+        cases += SYNC
+    else:
+        print("skip: sync cases (sync or %s not in this build)" % TOOL)
+    if available("doctor"):
+        cases += DOCTOR
+    else:
+        print("skip: doctor cases (doctor not in this build)")
     return F.run_cases(cases, jobs=4)
 
 
