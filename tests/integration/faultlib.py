@@ -202,6 +202,64 @@ def _s(b):
     return b.decode("utf-8", "replace") if isinstance(b, bytes) else b
 
 
+# -- the whole stack ----------------------------------------------------------
+SEED_ARGS = ["--seed", "7", "--customers", "120", "--big-tokens", "400", "--catalog", "80"]
+JANE = "cus_8XK2"            # INC0010001's caller (tests/fakes/seed.py JANE_ID)
+
+
+def tui_in_build():
+    return os.path.exists(os.path.join(ROOT, "src", "ui.c"))
+
+
+class Stack:
+    """The three fakes (the demo data: scripts/demo_seed.py), a logged-in
+    user (idp_fake approves at once) and a config, in env.  sn_seed_edit(d)
+    may change the ServiceNow seed (users, tickets) before it is loaded."""
+
+    def __init__(self, env, name="stack", sn_seed_edit=None, secrets="file", kigo_url=None,
+                 sn_url=None, idp_url=None):
+        self.env = env
+        seed_file = env.path(name + "-sn-seed.json")
+        subprocess.run([PY, os.path.join(ROOT, "scripts", "demo_seed.py")] + SEED_ARGS +
+                       ["--out", seed_file], check=True)
+        if sn_seed_edit:
+            with open(seed_file) as f:
+                data = json.load(f)
+            sn_seed_edit(data)
+            with open(seed_file, "w") as f:
+                json.dump(data, f)
+        self.sn = env.fake("servicenow_fake.py", args=["--seed", seed_file,
+                                                        "--permissive-bearer"])
+        self.kigo = env.fake("kigo_fake.py", args=SEED_ARGS + ["--permissive"])
+        self.idp = env.fake("idp_fake.py")
+        self.idp.call("POST", "/test/config", {"polls": ["ok"], "interval": 1})
+        self.state = env.path(name + "-state")
+        self.conf = env.config(name=name + ".conf", sn=sn_url or self.sn.base, sn_auth="okta",
+                               kigo=(kigo_url or self.kigo.base) + "/api/v1",
+                               okta=idp_url or self.idp.base, state_dir=self.state,
+                               secrets=secrets)
+
+    def login(self):
+        r = self.env.run(self.conf, "login", "--no-qr")
+        check(r.rc == 0, "login: %r" % r)
+        return self.idp.call("GET", "/test/state")
+
+    def kigo_get(self, path):
+        import urllib.request
+        import ssl
+        rq = urllib.request.Request(self.kigo.base + "/api/v1" + path,
+                                    headers={"Authorization": "Bearer test"})
+        ctx = ssl.create_default_context(cafile=self.env.ca)
+        with urllib.request.urlopen(rq, context=ctx, timeout=10) as r:
+            return json.loads(r.read())
+
+    def tui(self, *args, width=100, height=30, extra_env=None):
+        e = self.env.env(dict({"TERM": "xterm-256color", "LANG": "C.UTF-8",
+                               "LC_ALL": "C.UTF-8", "TZ": "UTC"}, **(extra_env or {})))
+        e.pop("NO_COLOR", None)
+        return Tmux(self.env, [PROG, "-c", self.conf] + list(args), e, width, height)
+
+
 # -- the full-screen client in tmux ---------------------------------------
 class Tmux:
     """A private tmux server (its own socket) running one command in an
@@ -221,11 +279,17 @@ class Tmux:
         envargs = []
         for k, v in proc_env.items():
             envargs += ["-e", "%s=%s" % (k, v)]
+        self.rcfile = self.sock + ".rc"
+        go = self.sock + ".go"
+        # the program starts once pipe-pane records: no byte escapes raw()
         self._tmux("-f", "/dev/null", "new-session", "-d", "-x", str(width), "-y",
                    str(height), *envargs, "sh", "-c",
-                   "stty -ixon; exec %s; sleep 600" % _shq(script))
+                   "stty -ixon; while [ ! -e %s ]; do sleep 0.02; done; %s; echo $? > %s; "
+                   "sleep 600" % (_shq(go), _shq(script), _shq(self.rcfile)))
         self._tmux("set-option", "-g", "remain-on-exit", "on")
         self._tmux("pipe-pane", "-o", "cat >> %s" % _shq(self.rawfile))
+        with open(go, "w"):
+            pass
 
     def _tmux(self, *args, check=True):
         e = dict(self.env)
@@ -253,6 +317,29 @@ class Tmux:
                 return f.read()
         except FileNotFoundError:
             return b""
+
+    def rc(self, timeout=20):
+        """The program's exit status, once it has ended."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with open(self.rcfile) as f:
+                    data = f.read().strip()
+                if data:
+                    return int(data)
+            except FileNotFoundError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("the program did not end; screen:\n" + self.screen())
+
+    def prog_pid(self):
+        """pid of the program (the child of the pane's shell)."""
+        pane = self.pid()
+        if pane is None:
+            return None
+        kids = subprocess.run(["pgrep", "-P", str(pane)], capture_output=True,
+                              text=True).stdout.split()
+        return int(kids[0]) if kids else None
 
     def title(self):
         return self._tmux("display-message", "-p", "#{pane_title}", check=False).stdout.strip()

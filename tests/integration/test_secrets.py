@@ -263,6 +263,78 @@ def case_loose_modes():
           "a 0755 state folder was used silently: %r" % r)
 
 
+def strip_own_links(raw, allowed_prefix):
+    """Drop the client's own OSC 8 hyperlinks (the ticket link printed after
+    the screen closes) when they point at the configured ServiceNow."""
+    import re
+    pat = re.compile(rb"\x1b\]8;;([\x21-\x7e]*)\x1b\\")
+    return pat.sub(lambda m: b"" if (not m.group(1) or m.group(1).startswith(allowed_prefix))
+                   else m.group(0), raw)
+
+
+def case_full_screen():
+    """The full-screen client with -v: a ticket, a caller, a token and a
+    customer full of escape sequences; the secrets it holds while running."""
+    if not F.tui_in_build():
+        raise F.Skip("the full-screen client is not in this build")
+
+    def nasty_sn(data):
+        data["tickets"][0]["short_description"] = "Desc " + NASTY
+        caller = data["tickets"][0]["caller_id"]
+        for u in data["users"]:
+            if u["sys_id"] == caller:
+                u["name"] = "Jane " + NASTY[:300]
+
+    st = F.Stack(env, "tui", sn_seed_edit=nasty_sn)
+    st.login()
+    toks = st.kigo_get("/customers/%s/tokens" % F.JANE)
+    tid = toks["items"][0]["id"]
+    st.kigo.call("POST", "/__control/kigo/token/" + tid, {"name": "Tok " + NASTY[:2000]})
+    t = st.tui("-v", "INC0010001")
+    try:
+        t.wait_for("Customers (1)", timeout=30)
+        t.keys("Enter")
+        t.wait_for(lambda scr: "Tok " in scr, timeout=30, what="the tokens")
+        idp = st.idp.call("GET", "/test/state")
+        secrets = {"access token": idp["access_token"], "refresh token": idp["refresh_token"],
+                   "device code": idp["device_code"]}
+        pid = t.prog_pid()
+        check(pid, "no kigo-tui process in the pane")
+        no_secret("the client's environment, argv or ps", proc_text(pid), secrets)
+        t.keys("?")
+        t.wait_for("Return to ServiceNow", what="help")
+        t.keys("Escape")
+        t.keys("q")
+        rc = t.rc(timeout=20)
+        check(rc == 0, "exit %s; screen:\n%s" % (rc, t.screen()))
+        raw = strip_own_links(t.raw(), st.sn.base.encode())
+        bad = dangerous(raw, full_screen=True)
+        check(bad is None, "the full-screen client wrote terminal controls: %s" % bad)
+        no_secret("the full-screen client's output (-v)", raw.decode("utf-8", "replace"),
+                  secrets)
+        check(b"\x1b[" in raw, "no screen drawn at all?")
+        check(b"owned-title" not in raw or b"\x1b]0;owned-title" not in raw, "title change")
+        # the log: a file in the state folder, mode 0600, no secret, no control
+        logs = [f for f in state_files(st.state) if f.endswith(".log")]
+        for f in logs:
+            check(mode(f) == 0o600, "%s mode %o" % (f, mode(f)))
+            with open(f, "rb") as fh:
+                data = fh.read()
+            no_secret(os.path.basename(f), data.decode("latin-1"), secrets)
+            check(dangerous(data) is None, "control characters in the log: %s" % dangerous(data))
+        for f in state_files(st.state):
+            if f.endswith(".db"):
+                no_secret(os.path.basename(f) + " (dumped)", dump_db(f), secrets)
+        # what is printed afterwards: status, sync
+        for args in (("status",), ("sync",)):
+            rc, out = run_pty(st.conf, "-v", *args)
+            bad = dangerous(out)
+            check(bad is None, "%s wrote terminal controls: %s" % (args[0], bad))
+            no_secret(args[0], out.decode("utf-8", "replace"), secrets)
+    finally:
+        t.close()
+
+
 def run():
     # the detector itself must see every attack in the payload
     for attack in ("\x1b]52;c;eA==\x07", "\x1b]0;t\x07", "\x1b[2J", "\u009b", "\x07"):
@@ -271,7 +343,8 @@ def run():
     check(dangerous(b"\x1b[K\x1b[1;31mok\x1b[0m") is None, "detector refuses plain CSI")
     cases = [("login session: no secret leaks, text harmless, modes", case_login_session),
              ("symlinked state files are refused", case_symlinks),
-             ("loose modes are refused or fixed", case_loose_modes)]
+             ("loose modes are refused or fixed", case_loose_modes),
+             ("full-screen client: harmless text, no secret", case_full_screen)]
     return F.run_cases(cases, jobs=1)
 
 
