@@ -2,8 +2,17 @@
 """test_crash.py - kill -9 at randomized points loses nothing and sends
 nothing twice (issue 9).
 
-Mode "sync" (the full-screen client is not in this build's scripted
-session yet): the ServiceNow fake over HTTPS, summaries queued in the real
+Mode "tui" (when the full-screen client is in the build): a scripted
+session of the real client in tmux against the three fakes (open the
+ticket's customer, then a random sequence of dispute, remove, reissue, note,
+add and new customer, then R and y), killed with SIGKILL at a random moment;
+after every kill `PRAGMA integrity_check` is ok.  At the end the client is
+started once more (it resumes what was in flight), returns (R, y), and
+`kigo-tui sync` runs: every activity the Kigo fake recorded for the session
+is in the local activity table, every Idempotency-Key was applied once, every
+summary is in ServiceNow's journal exactly once, nothing is pending.
+
+Mode "sync" (always): the ServiceNow fake over HTTPS, summaries queued in the real
 state database with the test tool ($BUILD/tools/sn_tool queue), and the
 real `kigo-tui sync` killed with SIGKILL at a random moment, while the fake
 does something random to the request in flight: nothing, holds the reply
@@ -156,7 +165,182 @@ class Crash:
         check(not unknown, "journal entries nobody queued: %r" % unknown)
 
 
+# -- the full-screen client --------------------------------------------------
+# the client's points take seconds each: KG_CRASH_POINTS / 4, at most 3, unless set
+TUI_POINTS = int(os.environ.get("KG_CRASH_TUI_POINTS") or max(1, min(3, POINTS // 4)))
+
+
+class TuiCrash:
+    def __init__(self):
+        self.env = F.Env("kg-crash-tui-")
+        self.st = F.Stack(self.env, "crash")
+        self.st.login()
+        self.db = os.path.join(self.st.state, "kigo-tui.db")
+        self.baseline = self.kigo_activity_ids()
+        self.kills = 0
+        self.n = 0
+
+    def kigo_activity_ids(self):
+        ids = set()
+        custs = [F.JANE] + [c["id"] for c in self.st.kigo_get("/customers?q=crash.test")["items"]]
+        for cid in custs:
+            path = "/customers/%s/activity" % cid
+            while path:
+                page = self.st.kigo_get(path)
+                ids |= {a["id"] for a in page["items"]}
+                cur = page.get("next_cursor")
+                path = "/customers/%s/activity?cursor=%s" % (cid, cur) if cur else None
+        return ids
+
+    def steps(self, rng):
+        """The scripted session: (keys, literal text, pause) steps."""
+        self.n += 1
+        out = [("wait", "Customers ("), ("keys", "Enter"), ("wait", "Tokens of Jane"),
+               ("keys", "Tab")]
+        for _ in range(rng.randint(2, 4)):
+            k = rng.choice("dxeoan")
+            out += [("keys", "j")] * rng.randint(0, 3)
+            if k == "d":
+                out += [("keys", "d"), ("type", "crash dispute %d" % self.n), ("keys", "Enter")]
+            elif k == "x":
+                out += [("keys", "x"), ("type", "crash remove %d" % self.n), ("keys", "Enter"),
+                        ("keys", "y")]
+            elif k == "e":
+                out += [("keys", "e"), ("keys", "Tab"), ("type", "crash reissue %d" % self.n),
+                        ("keys", "Enter")]
+            elif k == "o":
+                out += [("keys", "o"), ("keys", "Enter"), ("type", "crash note %d" % self.n),
+                        ("keys", "Enter")]
+            elif k == "a":
+                out += [("keys", "a"), ("keys", "Enter"), ("keys", "Tab"),
+                        ("type", "crash add %d" % self.n), ("keys", "Enter")]
+            else:
+                out += [("keys", "n"), ("type", "Crash Person %d" % self.n), ("keys", "Tab"),
+                        ("type", "p%d.%d@crash.test" % (self.n, rng.randrange(1 << 20))),
+                        ("keys", "Enter")]
+            out += [("pause", 0.4), ("keys", "Escape"), ("keys", "Escape")]
+        out += [("keys", "R"), ("pause", 0.5), ("keys", "y")]
+        return out
+
+    def play(self, t, steps, kill_at=None):
+        start = time.time()
+        for kind, arg in steps:
+            if kill_at is not None and time.time() - start >= kill_at:
+                return True
+            if kind == "wait":
+                try:
+                    t.wait_for(arg, timeout=20)
+                except AssertionError:
+                    return False
+            elif kind == "keys":
+                t.keys(arg)
+            elif kind == "type":
+                t.type(arg)
+            else:
+                time.sleep(arg)
+            time.sleep(0.05)
+        if kill_at is not None:
+            while time.time() - start < kill_at and not t.dead():
+                time.sleep(0.02)
+            return True
+        return False
+
+    def point(self, i, rng):
+        t = self.st.tui("INC0010001")
+        try:
+            kill_at = rng.uniform(0.5, 10.0)
+            self.play(t, self.steps(rng), kill_at)
+            pid = t.prog_pid()
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+                self.kills += 1
+            t.rc(timeout=10)
+        finally:
+            t.close()
+        if os.path.exists(self.db):
+            con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+            try:
+                ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                con.close()
+            check(ok == "ok", "integrity_check after kill %d: %s" % (i, ok))
+
+    def finish(self):
+        t = self.st.tui("INC0010001")
+        try:
+            t.wait_for("Customers (", timeout=30)
+            time.sleep(2)           # what was in flight is resumed
+            t.keys("R")
+            time.sleep(1)
+            t.keys("y")
+            time.sleep(1)
+            if not t.dead():
+                t.keys("Escape", "q")
+                time.sleep(0.5)
+                t.keys("q")
+            t.rc(timeout=30)
+        finally:
+            t.close()
+        r = self.env.run(self.st.conf, "sync", timeout=120)
+        check(r.rc == 0, "the final sync: %r" % r)
+        st = json.loads(self.env.run(self.st.conf, "status", "--json").out)
+        check(st["pending_sync"] == 0, "pending after the final sync: %r" % st)
+        applied = self.st.kigo.call("GET", "/__control/kigo/applied")["applied"]
+        twice = {k: n for k, n in applied.items() if n != 1}
+        check(not twice, "keys applied more than once: %r" % twice)
+        backend = self.kigo_activity_ids() - self.baseline
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        try:
+            check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity")
+            local = {r[0] for r in con.execute("SELECT id FROM activity")}
+            sids = [r[0] for r in con.execute("SELECT sync_id FROM outbox")]
+        finally:
+            con.close()
+        missing = backend - local
+        check(not missing, "applied by Kigo, not in the activity log: %r" % sorted(missing))
+        counts = {}
+        for e in self.st.sn.call("GET", "/__sn/journal")["entries"]:
+            for line in e["value"].splitlines():
+                if line.startswith("kigo-sync-id: "):
+                    sid = line.split(": ", 1)[1].strip()
+                    counts[sid] = counts.get(sid, 0) + 1
+        bad = {s: counts.get(s, 0) for s in sids if counts.get(s, 0) != 1}
+        check(not bad, "summaries not in ServiceNow exactly once: %r" % bad)
+        return len(backend), len(local), len(sids)
+
+
+def run_tui():
+    print("tui: seed %d, %d points" % (SEED, TUI_POINTS), flush=True)
+    c = TuiCrash()
+    try:
+        rng = random.Random(SEED ^ 0x5eed)
+        start = time.time()
+        for i in range(TUI_POINTS):
+            c.point(i, rng)
+        applied, local, summaries = c.finish()
+        print("ok: tui %d points, %d killed, %d actions applied by Kigo (all in the log of %d), "
+              "%d summaries each once in ServiceNow, %.1fs" % (
+                  TUI_POINTS, c.kills, applied, local, summaries, time.time() - start))
+        return 0
+    except AssertionError as e:
+        print("FAIL tui (seed %d): %s" % (SEED, e))
+        return 1
+    finally:
+        c.env.close()
+
+
 def run():
+    rc = run_sync()
+    if rc in (0, F.SKIP) and F.tui_in_build() and os.environ.get("KG_CRASH_MODES", "sync,tui") \
+            .find("tui") >= 0:
+        rc2 = run_tui()
+        return rc2 if rc2 != 0 else 0
+    return rc
+
+
+def run_sync():
+    if "sync" not in os.environ.get("KG_CRASH_MODES", "sync,tui"):
+        return F.SKIP
     if not os.path.exists(TOOL):
         print("SKIP: %s is not built (make check builds it)" % TOOL)
         return F.SKIP
