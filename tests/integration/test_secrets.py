@@ -114,8 +114,9 @@ def dump_db(path):
         db.close()
 
 
-def proc_text(pid):
-    """environ and cmdline of pid and its children, and ps's view."""
+def proc_text(pid, environ=True):
+    """environ (unless told not to) and cmdline of pid and its children,
+    and ps's view."""
     texts = []
     pids = [pid]
     try:
@@ -124,7 +125,7 @@ def proc_text(pid):
     except FileNotFoundError:
         pass
     for p in pids:
-        for what in ("environ", "cmdline"):
+        for what in (("environ", "cmdline") if environ else ("cmdline",)):
             try:
                 with open("/proc/%d/%s" % (p, what), "rb") as f:
                     texts.append(f.read().decode("utf-8", "replace"))
@@ -316,6 +317,7 @@ def case_full_screen():
         check(b"owned-title" not in raw or b"\x1b]0;owned-title" not in raw, "title change")
         # the log: a file in the state folder, mode 0600, no secret, no control
         logs = [f for f in state_files(st.state) if f.endswith(".log")]
+        check(logs, "no log file in the state folder after -v: %r" % state_files(st.state))
         for f in logs:
             check(mode(f) == 0o600, "%s mode %o" % (f, mode(f)))
             with open(f, "rb") as fh:
@@ -335,6 +337,46 @@ def case_full_screen():
         t.close()
 
 
+def case_sn_password():
+    """sync -vv with basic auth: the password (and its Basic header) stays
+    out of the output, the database and the process's argv."""
+    import base64
+    pw = "pw-Secret-4711-xyz"
+    sn = env.fake("servicenow_fake.py", args=["--user", "admin", "--password", pw])
+    state = env.path("state-pw")
+    conf = env.config(name="pw.conf", sn=sn.base, state_dir=state, secrets="memory")
+    e = env.env({"KIGO_TUI_SN_PASSWORD": pw})
+    tool = os.path.join(F.ROOT, os.environ.get("BUILD", "build"), "tools", "sn_tool")
+    if not os.path.exists(tool):
+        raise F.Skip("sn_tool is not built")
+    p = subprocess.run([tool, conf, "queue", "INC0010001", "0945e63cfb1064aee8687e7ffc34cba3",
+                        "1"], capture_output=True, text=True, env=e, timeout=60)
+    check(p.returncode == 0, "queue: %s %s" % (p.stdout, p.stderr))
+    sn.ctl.fault("hang", path="/api/now/table/incident/", method="PATCH", hang_s=3)
+    seen = {}
+
+    def on_start(proc, raw):
+        time.sleep(0.5)
+        # the password is in the environment the user gave it (by design);
+        # it must not reach argv, ps, or a child's environment
+        seen["proc"] = proc_text(proc.pid, environ=False)
+        return True
+
+    rc, raw = run_pty(conf, "-vv", "sync", env_extra={"KIGO_TUI_SN_PASSWORD": pw},
+                      on_start=on_start)
+    basic = base64.b64encode(("admin:" + pw).encode()).decode()
+    secrets = {"password": pw, "Basic credentials": basic}
+    check("proc" in seen, "never looked at the running sync")
+    no_secret("sync's argv or ps", seen["proc"], secrets)
+    no_secret("sync -vv output", raw.decode("utf-8", "replace"), secrets)
+    check(dangerous(raw) is None, "sync wrote terminal controls: %s" % dangerous(raw))
+    for f in state_files(state):
+        with open(f, "rb") as fh:
+            no_secret(os.path.basename(f), fh.read().decode("latin-1"), secrets)
+        if f.endswith(".db"):
+            no_secret(os.path.basename(f) + " (dumped)", dump_db(f), secrets)
+
+
 def run():
     # the detector itself must see every attack in the payload
     for attack in ("\x1b]52;c;eA==\x07", "\x1b]0;t\x07", "\x1b[2J", "\u009b", "\x07"):
@@ -344,7 +386,8 @@ def run():
     cases = [("login session: no secret leaks, text harmless, modes", case_login_session),
              ("symlinked state files are refused", case_symlinks),
              ("loose modes are refused or fixed", case_loose_modes),
-             ("full-screen client: harmless text, no secret", case_full_screen)]
+             ("full-screen client: harmless text, no secret", case_full_screen),
+             ("ServiceNow password: not in output, argv or state", case_sn_password)]
     return F.run_cases(cases, jobs=1)
 
 
