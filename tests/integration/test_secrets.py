@@ -131,8 +131,9 @@ def proc_text(pid, environ=True):
                     texts.append(f.read().decode("utf-8", "replace"))
             except OSError:
                 pass
-    texts.append(subprocess.run(["ps", "-eo", "pid,args"], capture_output=True,
-                                text=True).stdout)
+    # ps's view of those processes (the test's own fakes have secrets in argv)
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    texts += [l for l in ps.splitlines() if l.split(None, 1)[0] in {str(p) for p in pids}]
     return "\n".join(texts)
 
 
