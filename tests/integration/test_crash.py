@@ -195,7 +195,7 @@ class TuiCrash:
     def steps(self, rng):
         """The scripted session: (keys, literal text, pause) steps."""
         self.n += 1
-        out = [("wait", "Customers ("), ("keys", "Enter"), ("wait", "Tokens of Jane"),
+        out = [("wait", "Customers ("), ("keys", "Enter"), ("wait", "Tokens of Jane"), ("wait", "tok_0"),
                ("keys", "Tab")]
         for _ in range(rng.randint(2, 4)):
             k = rng.choice("dxeoan")

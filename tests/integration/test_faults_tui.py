@@ -30,8 +30,9 @@ TOKENS = "/api/v1/customers/%s/tokens" % F.JANE
 def open_jane(t, wait_tokens=True):
     t.wait_for("Customers (1)", timeout=30)
     t.keys("Enter")
-    if wait_tokens:
+    if wait_tokens:   # the rows, not only the title: keys act on loaded rows
         t.wait_for("Tokens of Jane Doe", timeout=30)
+        t.wait_for("tok_0", timeout=30)
 
 
 def case_stall():
