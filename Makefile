@@ -70,6 +70,8 @@ TEST_SUPPORT_SRCS := $(wildcard tests/unit/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 PROG      := $(if $(filter build,$(BUILD)),kigo-tui,$(BUILD)/kigo-tui)
 
 .PHONY: fuzzers all deps check unit integration asan demo bench fuzz install uninstall \
@@ -117,6 +119,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
 
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
 # `make check`: every unit test binary, then the integration suite.
 check: deps $(PROG) $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) PROG=$(PROG) SAN=$(SAN) tests/run-tests.sh
@@ -133,7 +140,7 @@ asan: deps
 demo: deps $(PROG)
 	$(Q)scripts/demo.sh $(if $(TICKET),$(TICKET),)
 
-bench: deps $(PROG)
+bench: deps $(PROG) $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) PROG=$(PROG) scripts/bench.sh
 
 fuzz: deps
@@ -187,4 +194,4 @@ clean:
 .SECONDARY:
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d \
-	$(BUILD)/fuzz/*.d $(BUILD)/tools/*.d)
+	$(BUILD)/fuzz/*.d $(BUILD)/tools/*.d $(BUILD)/bench/*.d)
