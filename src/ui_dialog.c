@@ -38,7 +38,7 @@ kg_input_free(struct kg_input *in)
 static void
 reserve(struct kg_input *in, size_t need)
 {
-	if (need + 1 <= in->cap)
+	if (in->buf != NULL && need + 1 <= in->cap)
 		return;
 	in->cap = (need + 1) * 2;
 	in->buf = kg_xrealloc(in->buf, in->cap);
@@ -659,7 +659,7 @@ kg_dialog_draw(struct kg_dialog *d, int cols, int rows, const struct kg_dlg_styl
 		for (i = 0; (int)i < body; i++) {
 			size_t r = kg_list_row_at(&d->list, (int)i);
 
-			if (r == (size_t)-1)
+			if (r == (size_t)-1 || r >= nl)
 				break;
 			put(w, y + (int)i, 2, lines[r], inner, 0, st->normal, st->ascii);
 		}
