@@ -222,7 +222,9 @@ class TuiCrash:
         out += [("keys", "R"), ("pause", 0.5), ("keys", "y")]
         return out
 
-    def play(self, t, steps, kill_at=None):
+    def play(self, t, steps, kill_at=None, from_tokens=True):
+        """Run steps; kill_at counts from when the token rows are on screen
+        (from_tokens) or from the start."""
         start = time.time()
         for kind, arg in steps:
             if kill_at is not None and time.time() - start >= kill_at:
@@ -232,6 +234,8 @@ class TuiCrash:
                     t.wait_for(arg, timeout=20)
                 except AssertionError:
                     return False
+                if from_tokens and arg == "tok_0":
+                    start = time.time()
             elif kind == "keys":
                 t.keys(arg)
             elif kind == "type":
@@ -248,8 +252,10 @@ class TuiCrash:
     def point(self, i, rng):
         t = self.st.tui("INC0010001")
         try:
-            kill_at = rng.uniform(0.5, 10.0)
-            self.play(t, self.steps(rng), kill_at)
+            # mostly while actions are under way, sometimes while starting
+            early = rng.random() < 0.15
+            kill_at = rng.uniform(0.0, 2.0) if early else rng.uniform(0.0, 9.0)
+            self.play(t, self.steps(rng), kill_at, from_tokens=not early)
             pid = t.prog_pid()
             if pid:
                 os.kill(pid, signal.SIGKILL)
