@@ -23,7 +23,4 @@ int kg_cmd_sync(const struct kg_cli *cli, const struct kg_config *cfg);
 int kg_cmd_doctor(const struct kg_cli *cli, const struct kg_config *cfg);
 int kg_cmd_stats(const struct kg_cli *cli, const struct kg_config *cfg);
 
-/* Print "kigo-tui: NAME: not available in this build yet" and return 70. */
-int kg_cmd_unavailable(const char *name);
-
 #endif
