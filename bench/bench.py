@@ -31,6 +31,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -124,6 +125,7 @@ def main():
 
     import figures  # noqa: E402  (after benchlib: it uses the same path)
     rows = []
+    broken = 0
     t0 = time.time()
     try:
         for n in sorted(only):
@@ -135,6 +137,11 @@ def main():
                 got = fn(ctx)
             except bl.NotAvailable as e:
                 got = [bl.Row(n, figures.TITLES[n], na=str(e), target_text=figures.TARGETS[n])]
+            except Exception as e:  # the bench broke: say so, measure the rest, exit 1
+                broken += 1
+                traceback.print_exc()
+                got = [bl.Row(n, figures.TITLES[n], na="bench error: %s" % str(e)[:200],
+                              target_text=figures.TARGETS[n])]
             for r in got:
                 if not isinstance(r, bl.Row):
                     r = bl.Row(**r)
@@ -171,7 +178,7 @@ def main():
             for r in notes:
                 f.write("- [%d] %s: %s\n" % (r.fig, r.what, r.note))
     print("\nresults: %s/results.md, %s/results.json (%d s)" % (a.out, a.out, m["seconds"]))
-    return 0
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

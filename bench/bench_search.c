@@ -3,6 +3,7 @@
  * state database filled by gen_customers (benchmark figure 4's floor).
  *
  *   bench_search STATE_DIR [KEYSTROKES (10000)] [SEED (4)] [--emit FILE] [--sql]
+ *                [--cache-kib N]
  *
  * Builds a seeded stream of realistic typing: an agent picks a customer and
  * types part of a name ("harriet oka"), an email ("jane.doe4"), the digits
@@ -14,13 +15,17 @@
  * same text, from src/store_int.h) on a bare sqlite3 handle and only
  * steps the rows: the SQLite floor under the store.
  *
+ * --cache-kib N sets SQLite's page cache after the store opened (the
+ * client's own setting otherwise), to show what it costs in memory and time.
+ *
  * --emit FILE writes the typed strings, one per line, so the pty driver
  * (bench/ui_bench.py) can type the same queries into the real binary.
  *
  * Prints one JSON object: {"what", "keystrokes", "p50_ms", "p95_ms",
  * "p99_ms", "max_ms", "mean_ms", "short_p95_ms" (1-2 characters),
  * "long_p95_ms" (3+), "cpu_p50_ms", "cpu_p95_ms" (this thread's CPU time
- * per query: the work without waiting for a core), "rows_mean"}.  Bench code only.
+ * per query: the work without waiting for a core), "rows_mean",
+ * "vmhwm_kib" (this process's peak RSS)}.  Bench code only.
  */
 #include "kigo/store.h"
 
@@ -76,6 +81,23 @@ cpu_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* This process's peak resident set (VmHWM), KiB; -1 when unknown. */
+static long
+vmhwm_kib(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			v = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -119,6 +141,17 @@ lowered(const char *s)
 	return out;
 }
 
+/* Cut s to at most `want` bytes, never inside a UTF-8 sequence. */
+static void
+cut_at(char *s, size_t want)
+{
+	if (want >= strlen(s))
+		return;
+	while (want > 0 && ((unsigned char)s[want] & 0xc0) == 0x80)
+		want--;
+	s[want] = '\0';
+}
+
 /*
  * What an agent types for this customer: the whole first name and a part
  * of the last (50 %), an email's local part (25 %), the last digits of the
@@ -137,8 +170,7 @@ typed_for(uint64_t *rng, const char *name, const char *email, const char *phone,
 	if (r < 50 && name != NULL && (sp = strchr(name, ' ')) != NULL) {
 		t = lowered(name);
 		want = (size_t)(sp - name) + 2 + (size_t)(rnd_next(rng) % 5);
-		if (want < strlen(t))
-			t[want] = '\0';
+		cut_at(t, want);
 		return t;
 	}
 	if (r < 75 && email != NULL && (at = strchr(email, '@')) != NULL) {
@@ -146,7 +178,7 @@ typed_for(uint64_t *rng, const char *name, const char *email, const char *phone,
 		want = 5 + (size_t)(rnd_next(rng) % 8);
 		if (want > (size_t)(at - email))
 			want = (size_t)(at - email);
-		t[want] = '\0';
+		cut_at(t, want);
 		return t;
 	}
 	if (r < 90 && phone != NULL && strlen(phone) > 7)
@@ -158,10 +190,11 @@ typed_for(uint64_t *rng, const char *name, const char *email, const char *phone,
 
 /* The store's SQL for q, run on a bare handle: rows stepped, nothing copied. */
 static size_t
-run_sql(sqlite3 *db, sqlite3_stmt *fts, sqlite3_stmt *shrt, const char *q, size_t len)
+run_sql(sqlite3_stmt *fts, sqlite3_stmt *shrt, sqlite3_stmt *byrid, const char *q, size_t len)
 {
 	char buf[512], *p = buf;
-	size_t rows = 0, chars = chars_of(q, len);
+	size_t rows = 0, nrid = 0, chars = chars_of(q, len);
+	sqlite3_int64 rids[CLIENT_LIMIT];
 	sqlite3_stmt *s;
 
 	if (chars >= 3) {
@@ -193,15 +226,22 @@ run_sql(sqlite3 *db, sqlite3_stmt *fts, sqlite3_stmt *shrt, const char *q, size_
 		s = shrt;
 		sqlite3_bind_text(s, 1, buf, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 2, SHORT_SCAN);
-		while (rows < CLIENT_LIMIT && sqlite3_step(s) == SQLITE_ROW)
-			if (sqlite3_column_int(s, 8) != 0) {
-				(void)sqlite3_column_text(s, 1);
+		/* as the store does: hits from the covering index, then each row by rid */
+		while (nrid < CLIENT_LIMIT && sqlite3_step(s) == SQLITE_ROW)
+			if (sqlite3_column_int(s, 1) != 0)
+				rids[nrid++] = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		for (size_t i = 0; i < nrid; i++) {
+			sqlite3_bind_int64(byrid, 1, rids[i]);
+			if (sqlite3_step(byrid) == SQLITE_ROW) {
+				(void)sqlite3_column_text(byrid, 1);
 				rows++;
 			}
+			sqlite3_reset(byrid);
+		}
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	(void)db;
 	return rows;
 }
 
@@ -212,11 +252,12 @@ main(int argc, char **argv)
 	size_t keystrokes = 10000, ns = 0, npos = 0;
 	uint64_t seed = 4, rng;
 	bool sql = false;
+	long long cache_kib = 0;
 	struct kg_store *st = NULL;
 	struct sample *v = NULL;
 	double *all = NULL, *shortv = NULL, *longv = NULL, *cpu = NULL, rows_sum = 0, sum = 0;
 	size_t nshort = 0, nlong = 0;
-	sqlite3_stmt *pick = NULL, *fts = NULL, *shrt = NULL;
+	sqlite3_stmt *pick = NULL, *fts = NULL, *shrt = NULL, *byrid = NULL;
 	sqlite3 *db;
 	int64_t count = 0, tokens = 0;
 	char *cause = NULL;
@@ -228,6 +269,8 @@ main(int argc, char **argv)
 			emit = argv[++i];
 		else if (strcmp(argv[i], "--sql") == 0)
 			sql = true;
+		else if (strcmp(argv[i], "--cache-kib") == 0 && i + 1 < argc)
+			cache_kib = strtoll(argv[++i], NULL, 10);
 		else if (dir == NULL)
 			dir = argv[i];
 		else if (npos++ == 0)
@@ -244,6 +287,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	db = kg_store_db(st);
+	if (cache_kib > 0) {
+		char *pragma = kg_xasprintf("PRAGMA cache_size = -%lld", cache_kib);
+
+		sqlite3_exec(db, pragma, NULL, NULL, NULL);
+		free(pragma);
+	}
 	if (kg_store_counts(st, &count, &tokens) != KG_ERR_OK || count == 0) {
 		fprintf(stderr, "bench_search: no customers in %s (run gen_customers)\n", dir);
 		goto out;
@@ -251,7 +300,8 @@ main(int argc, char **argv)
 	if (sqlite3_prepare_v2(db, "SELECT name, email, phone, loyalty_id FROM customers "
 	                           "WHERE rid >= ?1 ORDER BY rid LIMIT 1", -1, &pick, NULL) ||
 	    sqlite3_prepare_v2(db, store_sql[KG_STMT_CUSTOMER_FTS], -1, &fts, NULL) ||
-	    sqlite3_prepare_v2(db, store_sql[KG_STMT_CUSTOMER_SHORT], -1, &shrt, NULL)) {
+	    sqlite3_prepare_v2(db, store_sql[KG_STMT_CUSTOMER_SHORT], -1, &shrt, NULL) ||
+	    sqlite3_prepare_v2(db, store_sql[KG_STMT_CUSTOMER_BY_RID], -1, &byrid, NULL)) {
 		fprintf(stderr, "bench_search: %s\n", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -288,7 +338,7 @@ main(int argc, char **argv)
 			c0 = cpu_ms();
 			t0 = now_ms();
 			if (sql) {
-				n = run_sql(db, fts, shrt, q, len);
+				n = run_sql(fts, shrt, byrid, q, len);
 			} else if (kg_store_search_customers(st, q, CLIENT_LIMIT, &res, &n) != KG_ERR_OK) {
 				fprintf(stderr, "bench_search: %s\n", kg_store_error(st));
 				free(q);
@@ -326,11 +376,11 @@ main(int argc, char **argv)
 	printf("{\"what\": \"%s\", \"customers\": %lld, \"keystrokes\": %zu, \"p50_ms\": %.3f, "
 	       "\"p95_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, \"mean_ms\": %.3f, "
 	       "\"short_p95_ms\": %.3f, \"long_p95_ms\": %.3f, \"cpu_p50_ms\": %.3f, "
-	       "\"cpu_p95_ms\": %.3f, \"rows_mean\": %.1f}\n",
+	       "\"cpu_p95_ms\": %.3f, \"rows_mean\": %.1f, \"vmhwm_kib\": %ld}\n",
 	       sql ? "sqlite" : "store", (long long)count, ns, pct(all, ns, 0.5),
 	       pct(all, ns, 0.95), pct(all, ns, 0.99), all[ns - 1], sum / (double)ns,
 	       pct(shortv, nshort, 0.95), pct(longv, nlong, 0.95), pct(cpu, ns, 0.5),
-	       pct(cpu, ns, 0.95), rows_sum / (double)ns);
+	       pct(cpu, ns, 0.95), rows_sum / (double)ns, vmhwm_kib());
 	rc = 0;
 out:
 	if (ef != NULL)
@@ -338,6 +388,7 @@ out:
 	sqlite3_finalize(pick);
 	sqlite3_finalize(fts);
 	sqlite3_finalize(shrt);
+	sqlite3_finalize(byrid);
 	free(v);
 	free(all);
 	free(shortv);

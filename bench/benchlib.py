@@ -164,10 +164,15 @@ class Services:
     def logs(self):
         return {n: self.control(n).requests() for n in self.ports}
 
-    def proxied(self, delay_ms, connect_rtt=False, tag="p"):
-        """tcpproxy in front of each double: {name: port} (stop with stop_proxies)."""
+    def proxied(self, delay_ms, connect_rtt=False, tag="p", names=("sn", "kigo")):
+        """tcpproxy in front of the doubles named: {name: port}.  The IdP
+        stays direct by default: the saved login belongs to its issuer URL
+        (a proxy port would be another issuer), and a logged-in launch does
+        not contact it (its request log shows so)."""
         out, procs = {}, []
         for n, port in self.ports.items():
+            if n not in names:
+                continue
             argv = [PY, os.path.join(FAKES, "tcpproxy.py"), "--target", "127.0.0.1:%d" % port,
                     "--delay-ms", str(delay_ms)]
             if connect_rtt:
@@ -245,7 +250,7 @@ class Context:
         with open(path, "w") as f:
             f.write("[servicenow]\ninstance_url = https://127.0.0.1:%d\ntable = incident\n"
                     "journal_field = work_notes\nauth = okta\n"
-                    "[okta]\nissuer = https://127.0.0.1:%d\nclient_id = kigo-bench\n"
+                    "[okta]\nissuer = https://127.0.0.1:%d\nclient_id = kigo-test\n"
                     "scopes = openid profile offline_access\n"
                     "[kigo]\napi_url = https://127.0.0.1:%d/api/v1\n"
                     "[tls]\nca_bundle = %s\n[storage]\nstate_dir = %s\nsecrets = file\n"
@@ -257,6 +262,9 @@ class Context:
         second poll); later state folders get a copy of tokens.json."""
         st = self.state_dir("login")
         conf = self.config(st)
+        # idp_fake: the first poll gets the tokens
+        self.services().control("idp").call("POST", "/test/config", {"polls": ["ok"],
+                                                                     "interval": 1})
         r = subprocess.run([PROG, "-c", conf, "login", "--no-qr"], capture_output=True,
                            text=True, env=self.env(), timeout=60)
         tok = os.path.join(st, "tokens.json")
