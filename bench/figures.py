@@ -489,7 +489,7 @@ def fig9(ctx):
                for m in [re.search(r"kigo-sync-id: (\S+)", json.dumps(e))] if m]
         if r.returncode != 0:
             notes.append("sync exit %d: %s" % (r.returncode, r.stderr.strip()[:200]))
-        reqs = svc.control("sn").requests()
+        reqs = [q for q in svc.control("sn").requests() if not q["path"].startswith("/__sn/")]
         kinds = {}
         for q in reqs:
             k = q["method"] + " " + q["path"].split("/")[4] if q["path"].count("/") >= 4 else \
