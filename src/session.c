@@ -1016,9 +1016,15 @@ start_network(struct kg_session *s)
 	fetch_ticket(s);
 	if (s->kigo != NULL && kg_kigo_resume(s->kigo, on_resumed, s) > 0)
 		kg_log_info("resuming pending token actions from an earlier run");
-	if (s->have_customer)
+	if (s->have_customer && s->customer.name == NULL) {
+		/* chosen before the network was up and not cached: ask for the record too */
+		char *id = kg_xstrdup(s->customer.id);
+
+		kg_session_select_customer(s, id);
+		free(id);
+	} else if (s->have_customer) {
 		fetch_tokens(s);
-	else if (s->pre_customer != NULL)
+	} else if (s->pre_customer != NULL)
 		kg_session_select_customer(s, s->pre_customer);
 	if (!kg_str_empty(s->query))
 		kg_session_search(s, s->query);
