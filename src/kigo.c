@@ -694,7 +694,7 @@ static void
 error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 {
 	bool mutation = op->kind == OP_MUTATE;
-	char *what = op_what(op), *srv = NULL, *why = NULL, *todo = NULL, *rid;
+	char *what = op_what(op), *srv = NULL, *why = NULL, *next = NULL, *rid;
 	const char *code;
 
 	memset(e, 0, sizeof(*e));
@@ -708,11 +708,11 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 			e->pub.pending = true;
 			why = kg_xasprintf("the reply was lost (%s), so Kigo may or may not have "
 			                   "applied it", detail);
-			todo = kg_xstrdup("It stays pending and will be completed once, with the "
+			next = kg_xstrdup("It stays pending and will be completed once, with the "
 			                  "same idempotency key, when Kigo answers again");
 		} else {
 			why = kg_xasprintf("Kigo could not be reached (%s)", detail);
-			todo = kg_xstrdup(mutation ? "Nothing was changed; try again when the "
+			next = kg_xstrdup(mutation ? "Nothing was changed; try again when the "
 			                             "network or VPN is back"
 			                           : "Check the network or VPN; the cache stays "
 			                             "usable meanwhile");
@@ -732,20 +732,20 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 	switch (resp->status) {
 	case 400:
 		why = kg_xasprintf("Kigo refused the request: %s", srv);
-		todo = kg_xstrdup("Correct the input and try again");
+		next = kg_xstrdup("Correct the input and try again");
 		break;
 	case 401:
 		why = kg_xstrdup("Kigo did not accept the login (it is missing, expired or "
 		                 "revoked)");
-		todo = kg_xstrdup("Log in again");
+		next = kg_xstrdup("Log in again");
 		break;
 	case 403:
 		why = kg_xasprintf("you lack the permission for this in Kigo (%s)", srv);
-		todo = kg_xstrdup("Ask a Kigo administrator for access; it will not be retried");
+		next = kg_xstrdup("Ask a Kigo administrator for access; it will not be retried");
 		break;
 	case 404:
 		why = kg_xasprintf("it no longer exists in Kigo (%s)", srv);
-		todo = kg_xstrdup("The stale cached copy was dropped; search again");
+		next = kg_xstrdup("The stale cached copy was dropped; search again");
 		break;
 	case 409:
 		if (e->env.existing_id != NULL) {
@@ -755,7 +755,7 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 		} else {
 			why = kg_xasprintf("it conflicts with an existing record (%s)", srv);
 		}
-		todo = kg_xstrdup("Open the existing customer instead of creating a duplicate");
+		next = kg_xstrdup("Open the existing customer instead of creating a duplicate");
 		break;
 	case 412:
 		if (e->env.current != NULL)
@@ -765,7 +765,7 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 			                   (long long)e->env.current->version);
 		else
 			why = kg_xstrdup("someone else changed the token first");
-		todo = kg_xstrdup("Review what changed and decide again");
+		next = kg_xstrdup("Review what changed and decide again");
 		break;
 	case 422:
 		if (kg_streq(code, "invalid_transition")) {
@@ -779,24 +779,24 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 			} else {
 				why = kg_xasprintf("that is not allowed in the token's status (%s)", srv);
 			}
-			todo = kg_xstrdup("Refresh the tokens and pick an allowed action");
+			next = kg_xstrdup("Refresh the tokens and pick an allowed action");
 		} else if (kg_streq(code, "idempotency_mismatch")) {
 			why = kg_xstrdup("Kigo already saw this action's idempotency key with a "
 			                 "different body, a kigo-tui bug; nothing was applied");
-			todo = kg_xstrdup("Start the action again and report the bug");
+			next = kg_xstrdup("Start the action again and report the bug");
 		} else {
 			why = kg_xasprintf("Kigo could not process it (%s)", srv);
-			todo = kg_xstrdup("Correct the input and try again");
+			next = kg_xstrdup("Correct the input and try again");
 		}
 		break;
 	case 428:
 		why = kg_xstrdup("the request lacked If-Match, a kigo-tui bug; nothing was "
 		                 "changed");
-		todo = kg_xstrdup("Please report the bug");
+		next = kg_xstrdup("Please report the bug");
 		break;
 	case 429:
 		why = kg_xstrdup("Kigo is rate limiting requests");
-		todo = resp->retry_after >= 0
+		next = resp->retry_after >= 0
 		               ? kg_xasprintf("Wait %d seconds and try again", resp->retry_after)
 		               : kg_xstrdup("Wait a moment and try again");
 		break;
@@ -808,17 +808,17 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 			                                    resp->status);
 			if (mutation) {
 				e->pub.pending = true;
-				todo = kg_xstrdup("The outcome is unknown: the action stays pending and "
+				next = kg_xstrdup("The outcome is unknown: the action stays pending and "
 				                  "will be completed once, with the same idempotency "
 				                  "key, when Kigo answers again");
 			} else if (resp->retry_after >= 0) {
-				todo = kg_xasprintf("Try again in %d seconds", resp->retry_after);
+				next = kg_xasprintf("Try again in %d seconds", resp->retry_after);
 			} else {
-				todo = kg_xstrdup("Try again in a moment");
+				next = kg_xstrdup("Try again in a moment");
 			}
 		} else {
 			why = kg_xasprintf("Kigo answered HTTP %ld (%s)", resp->status, srv);
-			todo = kg_xstrdup("Try again; report it if it persists");
+			next = kg_xstrdup("Try again; report it if it persists");
 		}
 		break;
 	}
@@ -830,8 +830,8 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 	if (mutation && op->resumed &&
 	    (resp->status == 401 || resp->status == 403 || resp->status == 429)) {
 		e->pub.pending = true;
-		free(todo);
-		todo = kg_xstrdup("Its earlier send may have been applied, so it stays pending and "
+		free(next);
+		next = kg_xstrdup("Its earlier send may have been applied, so it stays pending and "
 		                  "will be completed once, with the same idempotency key, when "
 		                  "resumed again");
 	}
@@ -840,14 +840,14 @@ out:
 	      : e->env.request_id ? kg_sanitize_str(e->env.request_id) : NULL;
 	e->pub.request_id = rid;
 	if (rid != NULL)
-		e->message = kg_xasprintf("%s failed: %s. %s. (request id %s)", what, why, todo, rid);
+		e->message = kg_xasprintf("%s failed: %s. %s. (request id %s)", what, why, next, rid);
 	else
-		e->message = kg_xasprintf("%s failed: %s. %s.", what, why, todo);
+		e->message = kg_xasprintf("%s failed: %s. %s.", what, why, next);
 	e->pub.message = e->message;
 	free(what);
 	free(srv);
 	free(why);
-	free(todo);
+	free(next);
 }
 
 static void
