@@ -1,7 +1,9 @@
 /*
  * ui_activity.c - this session's actions on the ticket, newest first, each
- * with its sync state (pending, sent, failed and why), and a footer with
- * the session's counts.
+ * with its sync state, and a footer with the session's counts.  The states:
+ * "to return" (done in Kigo, not yet in a summary: R sends it), "queued"
+ * (in a summary waiting in the outbox: the status bar's "pending sync"),
+ * "sent" (in the ticket's journal) and "failed" (with the reason).
  */
 #include "kigo/text.h"
 #include "kigo/ui_pane.h"
@@ -24,7 +26,7 @@ sync_word(enum kg_sync_state s, enum kg_role *role)
 	switch (s) {
 	case KG_SYNC_UNREPORTED:
 		*role = KG_ROLE_WARN;
-		return "pending";
+		return "to return";
 	case KG_SYNC_QUEUED:
 		*role = KG_ROLE_WARN;
 		return "queued";
@@ -51,7 +53,7 @@ activity_frame(struct kg_pane *p)
 	for (i = 0; i < n; i++)
 		if ((unsigned)v[i].sync < 4)
 			cnt[v[i].sync]++;
-	foot = kg_xasprintf(" This session: %zu action%s, %zu pending, %zu queued, %zu sent, "
+	foot = kg_xasprintf(" This session: %zu action%s, %zu to return, %zu queued, %zu sent, "
 	                    "%zu failed",
 	                    n, n == 1 ? "" : "s", cnt[KG_SYNC_UNREPORTED], cnt[KG_SYNC_QUEUED],
 	                    cnt[KG_SYNC_SENT], cnt[KG_SYNC_FAILED]);

@@ -387,7 +387,7 @@ Test(screen, paints_at_80x24)
 	cr_assert(screen_has("active"));
 	cr_assert(screen_has("Activity this session"));
 	cr_assert(screen_has("failed: ServiceNow said 503"));
-	cr_assert(screen_has("1 action, 0 pending, 0 queued, 0 sent, 1 failed"));
+	cr_assert(screen_has("1 action, 0 to return, 0 queued, 0 sent, 1 failed"));
 	cr_assert(strstr(row(22), "online") && strstr(row(22), "1 pending sync"));
 	cr_assert(strstr(row(23), "R:return") && strstr(row(23), "?:help"), "%s", row(23));
 }
