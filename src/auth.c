@@ -1227,6 +1227,12 @@ logout_finish(struct kg_auth *auth)
 		msg = kg_xasprintf("The tokens could not be removed from the %s: %s.",
 		                   kg_secret_kind_str(kg_secret_kind(auth->secret)), cause);
 		err = KG_ERR_KEYRING;
+	} else if (kg_secret_keyring_locked(auth->secret)) {
+		/* secrets = auto with a locked keyring: what it holds is untouched */
+		msg = kg_xstrdup("Forgot the tokens of this run, but the keyring is locked, so "
+		                 "tokens an earlier login kept there were not removed. Unlock it "
+		                 "(or log in to the desktop) and run kigo-tui logout again.");
+		err = KG_ERR_KEYRING;
 	} else if (error != NULL) {
 		msg = kg_xasprintf("Logged out here, but the identity provider could not revoke the "
 		                   "tokens: %s",

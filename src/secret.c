@@ -35,6 +35,7 @@ struct kg_secret {
 	char *path;         /* file: state_dir/tokens.json */
 	char *mem;          /* memory: the value (wiped on change) */
 	bool keyring_used;  /* libsecret was touched: disconnect on close */
+	bool locked_out;    /* auto: a keyring answered but was locked */
 };
 
 static const SecretSchema *
@@ -72,6 +73,12 @@ enum kg_secret_kind
 kg_secret_kind(const struct kg_secret *s)
 {
 	return s->kind;
+}
+
+bool
+kg_secret_keyring_locked(const struct kg_secret *s)
+{
+	return s->locked_out;
 }
 
 /* ---- keyring ---- */
@@ -118,7 +125,7 @@ keyring_cause(const GError *gerr, char **cause)
  * unlocked: storing into a locked one needs a prompt we cannot show.
  */
 static enum kg_err
-keyring_probe(char **cause)
+keyring_probe(char **cause, bool *locked)
 {
 	GError *gerr = NULL;
 	SecretService *svc;
@@ -133,15 +140,19 @@ keyring_probe(char **cause)
 	col = secret_collection_for_alias_sync(svc, SECRET_COLLECTION_DEFAULT,
 	                                       SECRET_COLLECTION_NONE, NULL, &gerr);
 	if (col == NULL) {
+		if (gerr != NULL && locked != NULL)
+			*locked = gerr->domain == SECRET_ERROR && gerr->code == SECRET_ERROR_IS_LOCKED;
 		if (gerr != NULL)
 			keyring_cause(gerr, cause);
 		else
 			kg_set_cause(cause, "the keyring has no default collection to keep the "
 			                    "tokens in");
-	} else if (secret_collection_get_locked(col))
+	} else if (secret_collection_get_locked(col)) {
+		if (locked != NULL)
+			*locked = true;
 		kg_set_cause(cause, "the keyring is locked; unlock it (or log in to the desktop) "
 		                    "and try again");
-	else
+	} else
 		err = KG_ERR_OK;
 	if (col != NULL)
 		g_object_unref(col);
@@ -172,7 +183,7 @@ keyring_load(struct kg_secret *s, char **value, char **cause)
 		return KG_ERR_KEYRING;
 	}
 	/* NULL without an error is "not found" or "locked": tell them apart. */
-	err = keyring_probe(cause);
+	err = keyring_probe(cause, NULL);
 	return err == KG_ERR_OK ? KG_ERR_NOT_FOUND : err;
 }
 
@@ -472,7 +483,7 @@ kg_secret_open(const struct kg_secret_opts *opts, struct kg_secret **out, char *
 	case KG_SECRETS_KEYRING:
 		s->kind = KG_SECRET_KEYRING;
 		s->keyring_used = true;
-		if ((err = keyring_probe(&why)) != KG_ERR_OK) {
+		if ((err = keyring_probe(&why, NULL)) != KG_ERR_OK) {
 			kg_set_cause(cause, "The keyring cannot be used: %s. Start a keyring, or set "
 			                    "secrets = file (or auto) in [storage].", why);
 			goto out;
@@ -481,7 +492,7 @@ kg_secret_open(const struct kg_secret_opts *opts, struct kg_secret **out, char *
 	case KG_SECRETS_AUTO:
 		s->kind = KG_SECRET_KEYRING;
 		s->keyring_used = true;
-		if (keyring_probe(&why) != KG_ERR_OK) {
+		if (keyring_probe(&why, &s->locked_out) != KG_ERR_OK) {
 			s->kind = KG_SECRET_MEMORY;
 			if (notice != NULL)
 				kg_set_cause(notice, "Tokens are kept in memory for this run only: %s. "

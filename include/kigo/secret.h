@@ -42,6 +42,11 @@ enum kg_err kg_secret_open(const struct kg_secret_opts *opts, struct kg_secret *
 void kg_secret_close(struct kg_secret **s);
 
 enum kg_secret_kind kg_secret_kind(const struct kg_secret *s);
+/*
+ * secrets = auto fell back to memory because the keyring answered but was
+ * locked: tokens an earlier run kept there can be neither read nor removed.
+ */
+bool kg_secret_keyring_locked(const struct kg_secret *s);
 /* "keyring", "file" or "memory". */
 const char *kg_secret_kind_str(enum kg_secret_kind kind);
 

@@ -117,6 +117,12 @@ def inner():
         check(r.returncode == 0 and json.loads(r.stdout)["secrets"] == "memory"
               and "kept in memory for this run only" in r.stderr
               and "locked" in r.stderr, "locked auto: %s %s" % (r.stdout, r.stderr))
+        # logout cannot reach what the locked keyring holds: it says so, and fails
+        r = env.run(auto, "logout", env=benv)
+        check(r.returncode == 69 and "keyring is locked" in r.stderr
+              and "were not removed" in r.stderr and "logout again" in r.stderr
+              and "Logged out" not in r.stdout and "nothing to forget" not in r.stdout,
+              "locked auto logout: %d %r %r" % (r.returncode, r.stdout, r.stderr))
     finally:
         if daemon is not None:
             daemon.terminate()
