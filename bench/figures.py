@@ -172,6 +172,22 @@ def curl_floor(ctx, urls_by_conn):
     return max(chains)
 
 
+def warm_floor(ctx, sn_urls, kigo_url):
+    """The floor of a ticket-number launch: the ticket (and whatever
+    ServiceNow requests follow it on its connection) while the Kigo
+    connection is opened (TCP + TLS), then the search on that open
+    connection: max(ServiceNow chain, Kigo handshakes) + one request."""
+    sn = curl_floor(ctx, [sn_urls])
+    argv = ["curl", "-s", "--cacert", ctx.ca, "-H", "Authorization: Bearer bench",
+            "-H", "Accept: application/json"]
+    for _ in range(2):
+        argv += ["-o", "/dev/null", "-w", "%{time_appconnect} %{time_total}\\n", kigo_url]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    (hs, _), (_, again) = [[float(x) * 1000.0 for x in ln.split()]
+                           for ln in r.stdout.split("\n") if ln.strip()]
+    return max(sn, hs) + again
+
+
 def urls_of(ctx, logs, name, ports=None):
     port = (ports or ctx.services().ports)[name]
     return ["https://127.0.0.1:%d%s%s" % (port, r["path"], "?" + r["query"] if r["query"] else "")
@@ -243,9 +259,10 @@ def fig2(ctx):
     for plain in (False, True):
         times, logs = _dash(ctx, None, ctx.runs, plain)
         if plain:
-            chains = [urls_of(ctx, logs, "sn"), urls_of(ctx, logs, "kigo")]
-            # the caller lookup needs the ticket, the search needs the caller: one chain
-            floors = [sum(curl_floor(ctx, [c]) for c in chains) for _ in range(3)]
+            # the search needs the caller, which needs the ticket; the Kigo
+            # connection does not: it can open while the ticket is in flight
+            floors = [warm_floor(ctx, urls_of(ctx, logs, "sn"), urls_of(ctx, logs, "kigo")[0])
+                      for _ in range(3)]
         else:
             floors = [curl_floor(ctx, [urls_of(ctx, logs, "sn")[:1], urls_of(ctx, logs, "kigo")])
                       for _ in range(3)]
@@ -255,8 +272,8 @@ def fig2(ctx):
             values=times, floor=floor, target=1.2 * floor, target_text=TARGETS[2],
             note="requests: " + "; ".join(request_order(logs)) + ". Floor: curl, new TCP+TLS "
                  "connection per service, the same GETs (%s)" % (
-                     "ticket, caller and search in sequence" if plain else
-                     "ticket and tokens in parallel")))
+                     "the ServiceNow GETs while the Kigo connection opens, then the search on "
+                     "it" if plain else "ticket and tokens in parallel")))
     return rows
 
 
@@ -272,8 +289,9 @@ def fig3(ctx):
         counts = [t / rtt for t in times]
         rows.append(Row(3, "3%s round trips to dashboard (%s)" % (
             "b" if plain else "a", "ticket number" if plain else "launch URL with customer"),
-            unit="RTT", values=counts, target=3.5 if not plain else None,
-            target_text=TARGETS[3] + " = 3 RTT" if not plain else "report",
+            unit="RTT", values=counts, target=4.5 if plain else 3.5,
+            target_text="TCP + TLS + 2 request rounds = 4 RTT" if plain else
+            TARGETS[3] + " = 3 RTT",
             note="RTT 100 ms; requests in order: " + "; ".join(request_order(logs))))
     bl.stop_all(procs)
     return rows

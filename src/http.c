@@ -90,6 +90,7 @@ kg_http_method_str(enum kg_http_method m)
 	case KG_HTTP_PATCH: return "PATCH";
 	case KG_HTTP_PUT: return "PUT";
 	case KG_HTTP_DELETE: return "DELETE";
+	case KG_HTTP_HEAD: return "HEAD";
 	}
 	return "GET";
 }
@@ -795,6 +796,9 @@ setup_easy(struct xfer *x)
 	case KG_HTTP_POST:
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		break;
+	case KG_HTTP_HEAD:
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		break;
 	default:
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, kg_http_method_str(x->method));
 		break;
@@ -907,6 +911,19 @@ kg_http_send(struct kg_http *http, const struct kg_http_req *req, kg_http_done_f
 	setup_easy(x);
 	start_attempt(x);
 	return x->id;
+}
+
+uint64_t
+kg_http_warm(struct kg_http *http, const char *url, kg_http_done_fn done, void *ud)
+{
+	struct kg_http_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = KG_HTTP_HEAD;
+	req.url = url;
+	req.retry = false; /* once; its connection is new anyway and joins the pool */
+	req.timeout_ms = http->o.connect_timeout_ms;
+	return kg_http_send(http, &req, done, ud);
 }
 
 void

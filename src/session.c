@@ -32,6 +32,7 @@
 #define SEARCH_LOCAL_LIMIT 200   /* rows the customers pane can hold */
 #define SEARCH_REMOTE_LIMIT 25   /* the backend's default page */
 #define SEARCH_DEBOUNCE_MS 250   /* typing pause before asking the server */
+#define WARM_WAIT_MS 1500        /* longest a search waits for the Kigo warm-up */
 
 struct kg_session {
 	struct kg_loop *loop;
@@ -67,6 +68,10 @@ struct kg_session {
 	size_t ncustomers;
 	uint64_t search_timer;
 	uint64_t search_req;
+
+	/* the Kigo connection opened at start, before anything needs it */
+	uint64_t warm_req;           /* kg_http id of the warm-up while in flight */
+	bool search_after_warm;      /* a search waits for it (one connection, not two) */
 
 	/* selected customer */
 	struct kg_customer customer;
@@ -469,50 +474,117 @@ search_remote(struct kg_loop *loop, void *ud)
 		return;
 	if (s->search_req != 0)
 		kg_kigo_cancel(s->kigo, s->search_req);
-	s->search_req = kg_kigo_search(s->kigo, s->query, SEARCH_REMOTE_LIMIT, NULL, on_search, s);
+	s->search_req = 0;
 	set_busy(s, KG_BUSY_SEARCH, true);
+	if (s->warm_req != 0 && !s->search_after_warm) {
+		/*
+		 * The warm-up's connection is moments away; a new one would cost
+		 * the TCP and TLS round trips again.  Wait for it (on_warm), but
+		 * not for ever: the timer sends in any case.
+		 */
+		s->search_after_warm = true;
+		s->search_timer = kg_timer_add(s->loop, WARM_WAIT_MS, search_remote, s);
+		return;
+	}
+	s->search_after_warm = false;
+	s->search_req = kg_kigo_search(s->kigo, s->query, SEARCH_REMOTE_LIMIT, NULL, on_search, s);
 }
 
-void
-kg_session_search(struct kg_session *s, const char *query)
+/*
+ * The query changes: the cache answers at once; the server is asked after a
+ * typing pause (typed), or at once for a query the program set (the caller
+ * of the ticket, a launch URL, a refresh).
+ */
+static void
+search_set(struct kg_session *s, const char *query, bool typed)
 {
 	set_str(&s->query, query != NULL ? query : "");
 	search_local(s);
 	if (s->search_timer != 0)
 		kg_timer_cancel(s->loop, s->search_timer);
 	s->search_timer = 0;
+	s->search_after_warm = false;
 	if (s->search_req != 0 && s->kigo != NULL) {
 		kg_kigo_cancel(s->kigo, s->search_req);
 		s->search_req = 0;
-		set_busy(s, KG_BUSY_SEARCH, false);
 	}
-	if (!s->offline && s->network_started && strlen(s->query) >= 2)
+	set_busy(s, KG_BUSY_SEARCH, false);
+	if (s->offline || !s->network_started || strlen(s->query) < 2)
+		return;
+	if (typed)
 		s->search_timer = kg_timer_add(s->loop, SEARCH_DEBOUNCE_MS, search_remote, s);
+	else
+		search_remote(s->loop, s);
+}
+
+void
+kg_session_search(struct kg_session *s, const char *query)
+{
+	search_set(s, query, true);
+}
+
+/* ---- the Kigo connection, warmed up at start ---- */
+
+static void
+on_warm(struct kg_http_resp *resp, void *ud)
+{
+	struct kg_session *s = ud;
+
+	/* any answer will do: the connection is what was wanted */
+	kg_log_debug("Kigo connection warm-up: %s", resp->err == KG_ERR_OK ? "done" : "failed");
+	s->warm_req = 0;
+	if (s->search_after_warm) {
+		if (s->search_timer != 0)
+			kg_timer_cancel(s->loop, s->search_timer);
+		search_remote(s->loop, s);
+	}
+}
+
+/*
+ * Nothing asked Kigo for anything at start (a ticket number alone): open its
+ * connection now, while the ticket is in flight, so that the search for the
+ * ticket's caller finds it ready.
+ */
+static void
+warm_kigo(struct kg_session *s)
+{
+	if (s->kigo == NULL || s->offline || kg_kigo_pending(s->kigo) > 0 ||
+	    kg_str_empty(s->cfg->kigo_api_url) || s->warm_req != 0)
+		return;
+	s->warm_req = kg_http_warm(s->http, s->cfg->kigo_api_url, on_warm, s);
 }
 
 /* ---- ticket ---- */
+
+/* The caller pre-fills the search unless the launch URL or the agent did. */
+static void
+prefill_from_caller(struct kg_session *s, const struct kg_user *u)
+{
+	const char *pre;
+
+	if (s->query_from_launch || !kg_str_empty(s->query) || s->have_customer)
+		return;
+	pre = !kg_str_empty(u->email) ? u->email : !kg_str_empty(u->phone) ? u->phone : u->name;
+	if (!kg_str_empty(pre))
+		search_set(s, pre, false);
+}
 
 static void
 on_user(enum kg_err err, const struct kg_user *u, const char *message, void *ud)
 {
 	struct kg_session *s = ud;
-	const char *pre;
 
 	s->user_req = 0;
 	if (err != KG_ERR_OK) {
 		set_error(s, message);
 		return;
 	}
-	/* the caller pre-fills the search unless the launch URL or the agent did */
-	if (s->query_from_launch || !kg_str_empty(s->query) || s->have_customer)
-		return;
-	pre = !kg_str_empty(u->email) ? u->email : !kg_str_empty(u->phone) ? u->phone : u->name;
-	if (!kg_str_empty(pre))
-		kg_session_search(s, pre);
+	prefill_from_caller(s, u);
 }
 
 static void
-on_ticket(enum kg_err err, const struct kg_ticket *t, const char *message, void *ud)
+on_ticket(enum kg_err err, const struct kg_ticket *t, const struct kg_user *caller,
+          const char *message, void *ud)
 {
 	struct kg_session *s = ud;
 	bool had_number = s->have_ticket;
@@ -540,7 +612,9 @@ on_ticket(enum kg_err err, const struct kg_ticket *t, const char *message, void 
 	kg_metrics_mark(s->metrics, KG_MARK_BANNER_READY);
 	if (!had_number)
 		reload_activity(s);
-	if (!kg_str_empty(s->ticket.caller_id) && s->sn != NULL && s->user_req == 0)
+	if (caller != NULL)
+		prefill_from_caller(s, caller); /* read along with the ticket */
+	else if (!kg_str_empty(s->ticket.caller_id) && s->sn != NULL && s->user_req == 0)
 		s->user_req = kg_sn_get_user(s->sn, s->ticket.caller_id, on_user, s);
 }
 
@@ -1027,7 +1101,8 @@ start_network(struct kg_session *s)
 	} else if (s->pre_customer != NULL)
 		kg_session_select_customer(s, s->pre_customer);
 	if (!kg_str_empty(s->query))
-		kg_session_search(s, s->query);
+		search_set(s, s->query, false);
+	warm_kigo(s);
 	/* summaries an earlier run left behind go out in the background */
 	start_flush(s, false);
 	s->changes |= KG_CHG_STATUS;
@@ -1168,6 +1243,8 @@ kg_session_free(struct kg_session **sp)
 	kg_metrics_free(&s->metrics);
 	if (s->search_timer != 0)
 		kg_timer_cancel(s->loop, s->search_timer);
+	if (s->warm_req != 0)
+		kg_http_cancel(s->http, s->warm_req);
 	kg_outbox_flush_cancel(&s->flush);
 	/* the clients cancel what is in flight without calling back */
 	kg_kigo_free(&s->kigo);
@@ -1344,7 +1421,7 @@ kg_session_refresh(struct kg_session *s)
 	fetch_ticket(s);
 	fetch_tokens(s);
 	if (!kg_str_empty(s->query))
-		kg_session_search(s, s->query);
+		search_set(s, s->query, false);
 	start_flush(s, false);
 }
 

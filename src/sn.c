@@ -22,8 +22,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SN_TICKET_FIELDS \
-	"number,short_description,state,priority,caller_id,assigned_to,sys_updated_on,sys_id"
+/* the caller's fields ride along (dot-walked): no second request for them */
+#define SN_TICKET_FIELDS                                                                    \
+	"number,short_description,state,priority,caller_id,assigned_to,sys_updated_on,sys_id," \
+	KG_SN_CALLER_FIELDS
 #define SN_USER_FIELDS "sys_id,name,email,phone,mobile_phone"
 #define SN_JOURNAL_FIELDS "sys_id,element_id,element,value,sys_created_on"
 #define SN_NOT_FOUND_HINT \
@@ -452,18 +454,23 @@ static void
 finish_ticket(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *res, char **msg)
 {
 	struct kg_ticket *v = NULL, one;
+	struct kg_user *callers = NULL, one_caller;
 	size_t n = 0, i;
 	char *cause = NULL;
 	const struct kg_ticket *hit = NULL;
+	const struct kg_user *caller = NULL;
 
 	memset(&one, 0, sizeof(one));
+	memset(&one_caller, 0, sizeof(one_caller));
 	if (r->number != NULL) {
-		res->err = kg_sn_json_tickets(resp->body.data, resp->body.len, r->sn->table, &v, &n,
-		                              &cause);
+		res->err = kg_sn_json_tickets_callers(resp->body.data, resp->body.len, r->sn->table,
+		                                      &v, &callers, &n, &cause);
 		if (res->err == KG_ERR_OK) {
 			for (i = 0; i < n; i++) {
-				if (kg_streq(v[i].number, r->number))
+				if (kg_streq(v[i].number, r->number)) {
 					hit = &v[i];
+					caller = &callers[i];
+				}
 			}
 			if (n == 0) {
 				res->err = KG_ERR_NOT_FOUND;
@@ -480,11 +487,12 @@ finish_ticket(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *
 			}
 		}
 	} else {
-		res->err = kg_sn_json_ticket(resp->body.data, resp->body.len, r->sn->table, &one,
-		                             &cause);
+		res->err = kg_sn_json_ticket_caller(resp->body.data, resp->body.len, r->sn->table,
+		                                    &one, &one_caller, &cause);
 		if (res->err == KG_ERR_OK) {
 			if (kg_strcaseeq(one.sys_id, r->sys_id)) {
 				hit = &one;
+				caller = &one_caller;
 			} else {
 				res->err = KG_ERR_PROTOCOL;
 				*msg = kg_xasprintf("ServiceNow returned another record than %s; refusing "
@@ -499,9 +507,15 @@ finish_ticket(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *
 		                    resp->request_id ? ")" : "");
 	if (hit != NULL)
 		((struct kg_ticket *)hit)->fetched_at = kg_wall_now();
-	r->cb.ticket(res->err, res->err == KG_ERR_OK ? hit : NULL, *msg, r->ud);
+	/* no dot-walked caller fields in the answer: the callback reads sys_user */
+	if (caller != NULL && caller->sys_id == NULL)
+		caller = NULL;
+	r->cb.ticket(res->err, res->err == KG_ERR_OK ? hit : NULL,
+	             res->err == KG_ERR_OK ? caller : NULL, *msg, r->ud);
 	kg_sn_tickets_free(&v, n);
+	kg_sn_users_free(&callers, n);
 	kg_ticket_clear(&one);
+	kg_user_clear(&one_caller);
 	free(cause);
 }
 
@@ -596,7 +610,7 @@ on_done(struct kg_http_resp *resp, void *ud)
 		}
 		switch (r->kind) {
 		case SN_TICKET:
-			r->cb.ticket(res.err, NULL, msg, r->ud);
+			r->cb.ticket(res.err, NULL, NULL, msg, r->ud);
 			break;
 		case SN_USER:
 			r->cb.user(res.err, NULL, msg, r->ud);
@@ -707,6 +721,7 @@ kg_sn_get_ticket(struct kg_sn *sn, const char *number, const char *sys_id, kg_sn
 			                       "sysparm_limit", "2",
 			                       "sysparm_fields", SN_TICKET_FIELDS,
 			                       "sysparm_display_value", "all",
+			                       "sysparm_exclude_reference_link", "true",
 			                       NULL};
 
 			url = build_url(sn, segs, query, &cause);
@@ -722,6 +737,7 @@ kg_sn_get_ticket(struct kg_sn *sn, const char *number, const char *sys_id, kg_sn
 			const char *segs[] = {"api", "now", "table", sn->table, r->sys_id, NULL};
 			const char *query[] = {"sysparm_fields", SN_TICKET_FIELDS,
 			                       "sysparm_display_value", "all",
+			                       "sysparm_exclude_reference_link", "true",
 			                       NULL};
 
 			url = build_url(sn, segs, query, &cause);

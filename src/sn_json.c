@@ -160,12 +160,55 @@ dup_nonempty(const char *s)
 	return kg_str_empty(s) ? NULL : kg_xstrdup(s);
 }
 
+/*
+ * The caller's fields dot-walked into a ticket record: ServiceNow returns
+ * each as a member named by its path ("caller_id.email"), a string or, with
+ * sysparm_display_value=all, {display_value, value}.  *present is true when
+ * the record carries at least one of them (even empty: the caller has none);
+ * false when it carries none (not asked for, or left out), and the caller
+ * must then be read from sys_user.  The raw value is kept (a phone's display
+ * value may be formatted for the agent's locale).
+ */
+static bool
+caller_from(json_object *rec, const struct kg_ticket *t, struct kg_user *u, bool *present,
+            char **cause)
+{
+	static const char *const names[] = {"caller_id.email", "caller_id.phone",
+	                                    "caller_id.mobile_phone"};
+	const char *got[KG_ARRAY_LEN(names)] = {NULL};
+	struct field f;
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	*present = false;
+	for (i = 0; i < KG_ARRAY_LEN(names); i++) {
+		if (!json_object_object_get_ex(rec, names[i], NULL))
+			continue;
+		*present = true;
+		if (!get_field(rec, names[i], &f, cause))
+			return false;
+		got[i] = !kg_str_empty(f.value) ? f.value : f.label;
+	}
+	if (!*present || kg_str_empty(t->caller_id))
+		return true;
+	u->sys_id = kg_xstrdup(t->caller_id);
+	u->name = dup_nonempty(t->caller_name);
+	u->email = dup_nonempty(got[0]);
+	u->phone = dup_nonempty(!kg_str_empty(got[1]) ? got[1] : got[2]);
+	return true;
+}
+
+/* caller may be NULL: the dot-walked caller fields are not wanted. */
 static enum kg_err
-ticket_from(json_object *rec, const char *table, struct kg_ticket *t, char **cause)
+ticket_from(json_object *rec, const char *table, struct kg_ticket *t, struct kg_user *caller,
+            char **cause)
 {
 	struct field f;
+	bool present;
 
 	memset(t, 0, sizeof(*t));
+	if (caller != NULL)
+		memset(caller, 0, sizeof(*caller));
 	if (!json_object_is_type(rec, json_type_object)) {
 		kg_set_cause(cause, "ServiceNow sent a record that is not a JSON object");
 		return KG_ERR_PROTOCOL;
@@ -209,6 +252,8 @@ ticket_from(json_object *rec, const char *table, struct kg_ticket *t, char **cau
 		goto bad;
 	/* the raw value is UTC; the display value is in the user's zone */
 	t->updated_on = dup_nonempty(f.value);
+	if (caller != NULL && !caller_from(rec, t, caller, &present, cause))
+		goto bad;
 	return KG_ERR_OK;
 bad:
 	kg_ticket_clear(t);
@@ -216,31 +261,42 @@ bad:
 }
 
 enum kg_err
-kg_sn_json_tickets(const char *body, size_t len, const char *table, struct kg_ticket **out,
-                   size_t *n, char **cause)
+kg_sn_json_tickets_callers(const char *body, size_t len, const char *table,
+                           struct kg_ticket **out, struct kg_user **callers, size_t *n,
+                           char **cause)
 {
 	json_object *root, *res;
 	enum kg_err err = KG_ERR_PROTOCOL;
 	struct kg_ticket *v = NULL;
+	struct kg_user *u = NULL;
 	size_t i, count;
 
 	*out = NULL;
+	if (callers != NULL)
+		*callers = NULL;
 	*n = 0;
 	if ((root = parse(body, len, cause)) == NULL)
 		return KG_ERR_PROTOCOL;
 	if ((res = result_of(root, json_type_array, cause)) == NULL)
 		goto out;
 	count = json_object_array_length(res);
-	if (count > 0)
+	if (count > 0) {
 		v = kg_xcalloc(count, sizeof(*v));
+		if (callers != NULL)
+			u = kg_xcalloc(count, sizeof(*u));
+	}
 	for (i = 0; i < count; i++) {
-		err = ticket_from(json_object_array_get_idx(res, i), table, &v[i], cause);
+		err = ticket_from(json_object_array_get_idx(res, i), table, &v[i],
+		                  u != NULL ? &u[i] : NULL, cause);
 		if (err != KG_ERR_OK) {
 			kg_sn_tickets_free(&v, i);
+			kg_sn_users_free(&u, i);
 			goto out;
 		}
 	}
 	*out = v;
+	if (callers != NULL)
+		*callers = u;
 	*n = count;
 	err = KG_ERR_OK;
 out:
@@ -249,19 +305,47 @@ out:
 }
 
 enum kg_err
-kg_sn_json_ticket(const char *body, size_t len, const char *table, struct kg_ticket *out,
-                  char **cause)
+kg_sn_json_tickets(const char *body, size_t len, const char *table, struct kg_ticket **out,
+                   size_t *n, char **cause)
+{
+	return kg_sn_json_tickets_callers(body, len, table, out, NULL, n, cause);
+}
+
+enum kg_err
+kg_sn_json_ticket_caller(const char *body, size_t len, const char *table, struct kg_ticket *out,
+                         struct kg_user *caller, char **cause)
 {
 	json_object *root, *res;
 	enum kg_err err = KG_ERR_PROTOCOL;
 
 	memset(out, 0, sizeof(*out));
+	if (caller != NULL)
+		memset(caller, 0, sizeof(*caller));
 	if ((root = parse(body, len, cause)) == NULL)
 		return KG_ERR_PROTOCOL;
 	if ((res = result_of(root, json_type_object, cause)) != NULL)
-		err = ticket_from(res, table, out, cause);
+		err = ticket_from(res, table, out, caller, cause);
 	json_object_put(root);
 	return err;
+}
+
+enum kg_err
+kg_sn_json_ticket(const char *body, size_t len, const char *table, struct kg_ticket *out,
+                  char **cause)
+{
+	return kg_sn_json_ticket_caller(body, len, table, out, NULL, cause);
+}
+
+void
+kg_sn_users_free(struct kg_user **v, size_t n)
+{
+	size_t i;
+
+	if (*v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		kg_user_clear(&(*v)[i]);
+	kg_free(v);
 }
 
 void

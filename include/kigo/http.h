@@ -28,7 +28,10 @@ struct kg_http_opts {
 	const char *user_agent;      /* NULL = "kigo-tui/VERSION" */
 };
 
-enum kg_http_method { KG_HTTP_GET, KG_HTTP_POST, KG_HTTP_PATCH, KG_HTTP_PUT, KG_HTTP_DELETE };
+enum kg_http_method {
+	KG_HTTP_GET, KG_HTTP_POST, KG_HTTP_PATCH, KG_HTTP_PUT, KG_HTTP_DELETE,
+	KG_HTTP_HEAD    /* no body is read */
+};
 
 struct kg_http_req {
 	enum kg_http_method method;
@@ -76,6 +79,14 @@ void kg_http_free(struct kg_http **http);
 /* Start a request; returns its id (never 0). */
 uint64_t kg_http_send(struct kg_http *http, const struct kg_http_req *req, kg_http_done_fn done,
                       void *ud);
+/*
+ * Warm a connection up for the requests that will follow: HEAD url without
+ * credentials, sent once (never retried), on a new connection that joins
+ * the pool when the answer is in, whatever its status, so that the next
+ * requests to that host skip the TCP and TLS handshakes (the caller should
+ * send them once done has been called).  Bounded by the connect timeout.
+ */
+uint64_t kg_http_warm(struct kg_http *http, const char *url, kg_http_done_fn done, void *ud);
 /* Drop a request: its callback will not be called. */
 void kg_http_cancel(struct kg_http *http, uint64_t id);
 /* Requests started and not yet completed (the spinner shows while > 0). */

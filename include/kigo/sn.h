@@ -33,8 +33,10 @@ struct kg_sn_result {
 	const char *request_id;   /* may be NULL */
 };
 
+/* caller: the ticket's caller read along with it (dot-walked fields); NULL when
+ * the ticket has none or ServiceNow left those fields out: kg_sn_get_user then. */
 typedef void (*kg_sn_ticket_fn)(enum kg_err err, const struct kg_ticket *ticket,
-                                const char *message, void *ud);
+                                const struct kg_user *caller, const char *message, void *ud);
 typedef void (*kg_sn_user_fn)(enum kg_err err, const struct kg_user *user, const char *message,
                               void *ud);
 typedef void (*kg_sn_write_fn)(const struct kg_sn_result *res, void *ud);
@@ -54,11 +56,12 @@ void kg_sn_free(struct kg_sn **sn);
 
 /*
  * Fetch the ticket by number (validated, case-insensitive) or, when number
- * is NULL, by sys_id.  The callback runs once from the loop (never from
- * inside this call); ticket is valid during the callback only.  Returns a
- * request id for kg_sn_cancel, or 0 when the arguments are invalid (then no
- * callback runs; validate first).  404 and zero matches are
- * KG_ERR_NOT_FOUND, two matches or a different number KG_ERR_PROTOCOL.
+ * is NULL, by sys_id, with its caller's e-mail and phone in the same
+ * request (dot-walked fields).  The callback runs once from the loop (never
+ * from inside this call); ticket and caller are valid during the callback
+ * only.  Returns a request id for kg_sn_cancel, or 0 when the arguments are
+ * invalid (then no callback runs; validate first).  404 and zero matches
+ * are KG_ERR_NOT_FOUND, two matches or a different number KG_ERR_PROTOCOL.
  */
 uint64_t kg_sn_get_ticket(struct kg_sn *sn, const char *number, const char *sys_id,
                           kg_sn_ticket_fn cb, void *ud);

@@ -35,6 +35,29 @@ enum kg_err kg_sn_json_ticket(const char *body, size_t len, const char *table,
 void kg_sn_tickets_free(struct kg_ticket **v, size_t n);
 
 /*
+ * The ticket's caller dot-walked into the ticket request, so that it needs
+ * no second request: ask for these fields with the ticket's.
+ */
+#define KG_SN_CALLER_FIELDS "caller_id.email,caller_id.phone,caller_id.mobile_phone"
+/*
+ * kg_sn_json_tickets and kg_sn_json_ticket, and each record's caller from
+ * the dot-walked KG_SN_CALLER_FIELDS (members named "caller_id.email" etc.,
+ * a string or {display_value, value}; the raw value is kept): sys_id = the
+ * ticket's caller_id, name = its display value, email, phone (or
+ * mobile_phone).  A caller's sys_id is NULL when the record has no caller,
+ * or carries none of those members (not asked for, or left out by
+ * ServiceNow): read sys_user then.  callers may be NULL; *callers is NULL
+ * when n is 0; free with kg_sn_users_free (caller: kg_user_clear).
+ */
+enum kg_err kg_sn_json_tickets_callers(const char *body, size_t len, const char *table,
+                                       struct kg_ticket **out, struct kg_user **callers,
+                                       size_t *n, char **cause);
+enum kg_err kg_sn_json_ticket_caller(const char *body, size_t len, const char *table,
+                                     struct kg_ticket *out, struct kg_user *caller,
+                                     char **cause);
+void kg_sn_users_free(struct kg_user **v, size_t n);
+
+/*
  * {"result": record}: the display value of one field (a journal field read
  * with sysparm_display_value=true is its entries as text).  A record without
  * that field is an error (the role may not read it).  Caller frees *value.

@@ -16,7 +16,11 @@ The subset kigo-tui uses, with ServiceNow's real shapes:
 Every value is a string.  Reference fields (caller_id, assigned_to) come as
 {"link","value"} (display_value=false), {"display_value","link"} (true) or
 {"display_value","value","link"} (all); with all, other fields are
-{"display_value","value"}.  A journal field's value is "" and its display
+{"display_value","value"}.  sysparm_exclude_reference_link=true drops the
+link (a reference is then its value, its display value, or both).
+Dot-walked fields (sysparm_fields=caller_id.email) come back as members
+named by their path, with the referenced record's value in the same
+shapes ("" when the reference is empty).  A journal field's value is "" and its display
 value is its entries as text, newest first.  An empty reference is "".  Errors use the
 envelope {"error": {"message", "detail"}, "status": "failure"}.
 
@@ -45,6 +49,9 @@ routes need no auth and appear in the request log under /__sn/):
     POST /__sn/bearer {"token": T}      accept Bearer T from now on
     POST /__sn/acl {"journal_readable": false}
          sys_journal_field queries return no rows (an ACL hiding them)
+    POST /__sn/acl {"dot_walk": false}
+         dot-walked fields are left out of answers (journal_readable back
+         to true unless given too)
     POST /__sn/hold {"next": N, "hang_s": S}
          the next N PATCHes are applied, then the reply is held for S seconds
          (default 60) and the connection closed without an answer
@@ -104,6 +111,7 @@ state = {
     "hold": {"next": 0, "hang_s": 60.0},
     "journal_seq": 0,
     "journal_readable": True,   # False: an ACL hides sys_journal_field rows
+    "dot_walk": True,           # False: dot-walked fields are left out
 }
 
 
@@ -296,11 +304,36 @@ def display_of(table, field, value, rec=None):
     return value
 
 
+def dot_walked(mode, table, rec, path):
+    """caller_id.email: the referenced record's field; None when ServiceNow
+    would leave it out (not a reference, no such field, --acl dot_walk)."""
+    ref, _, sub = path.partition(".")
+    if (ref not in REFERENCES or table == "sys_journal_field" or "." in sub
+            or not state["dot_walk"] or sub not in columns_of(REFERENCES[ref])):
+        return None
+    target = state["tables"][REFERENCES[ref]].get(rec.get(ref, ""))
+    if target is None:
+        return ""
+    value = target.get(sub, "")
+    label = display_of(REFERENCES[ref], sub, value, target)
+    if mode == "true":
+        return label
+    if mode == "all":
+        return {"display_value": label, "value": value}
+    return value
+
+
 def render(req, table, rec, fields):
     mode = (req.arg("sysparm_display_value") or "false").lower()
+    no_link = (req.arg("sysparm_exclude_reference_link") or "").lower() == "true"
     base = "https://%s" % (req.headers.get("Host") or "127.0.0.1")
     out = {}
     for f in fields:
+        if "." in f:
+            got = dot_walked(mode, table, rec, f)
+            if got is not None:
+                out[f] = got
+            continue
         if f not in rec:
             continue
         value = rec[f]
@@ -310,7 +343,10 @@ def render(req, table, rec, fields):
                 continue
             link = "%s/api/now/table/%s/%s" % (base, REFERENCES[f], value)
             label = display_of(table, f, value)
-            if mode == "true":
+            if no_link:
+                out[f] = ({"display_value": label, "value": value} if mode == "all" else
+                          label if mode == "true" else value)
+            elif mode == "true":
                 out[f] = {"display_value": label, "link": link}
             elif mode == "all":
                 out[f] = {"display_value": label, "value": value, "link": link}
@@ -369,6 +405,8 @@ def sn_bearer(req):
 def sn_acl(req):
     body = req.json() or {}
     state["journal_readable"] = bool(body.get("journal_readable", True))
+    if "dot_walk" in body:
+        state["dot_walk"] = bool(body["dot_walk"])
     return 200, {"ok": True}
 
 

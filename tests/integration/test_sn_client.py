@@ -10,7 +10,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sn_harness import INC1, SYS1, Env, md5, query_of, run_tests  # noqa: E402
 
-FIELDS = "number,short_description,state,priority,caller_id,assigned_to,sys_updated_on,sys_id"
+FIELDS = ("number,short_description,state,priority,caller_id,assigned_to,sys_updated_on,sys_id,"
+          "caller_id.email,caller_id.phone,caller_id.mobile_phone")
 env = Env()
 
 
@@ -36,7 +37,11 @@ def test_by_number():
     assert r["method"] == "GET" and r["path"] == "/api/now/table/incident"
     q = query_of(r)
     assert q == {"sysparm_query": "number=" + INC1, "sysparm_limit": "2",
-                 "sysparm_fields": FIELDS, "sysparm_display_value": "all"}, q
+                 "sysparm_fields": FIELDS, "sysparm_display_value": "all",
+                 "sysparm_exclude_reference_link": "true"}, q
+    # the caller came along (dot-walked): no sys_user request is needed
+    assert kv["caller_read"] == "yes" and kv["caller_email"] == "jane.doe@example.com", kv
+    assert kv["caller_phone"] == "+14015550100", kv
     assert r["headers"].get("Authorization", "").startswith("Basic ")
     assert r["headers"].get("Accept") == "application/json"
 
@@ -48,7 +53,24 @@ def test_by_sys_id():
     assert kv["number"] == INC1
     (r,) = env.api_requests()
     assert r["path"] == "/api/now/table/incident/" + SYS1
-    assert query_of(r) == {"sysparm_fields": FIELDS, "sysparm_display_value": "all"}
+    assert query_of(r) == {"sysparm_fields": FIELDS, "sysparm_display_value": "all",
+                           "sysparm_exclude_reference_link": "true"}
+    assert kv["caller_read"] == "yes" and kv["caller_email"] == "jane.doe@example.com", kv
+
+
+def test_caller_fields_left_out():
+    """An instance that leaves dot-walked fields out: the ticket still reads,
+    and says that the caller must be read from sys_user."""
+    fresh()
+    env.ctl.call("POST", "/__sn/acl", {"dot_walk": False})
+    try:
+        rc, kv, p = env.tool("ticket", INC1)
+    finally:
+        env.ctl.call("POST", "/__sn/acl", {"dot_walk": True})
+    assert rc == 0, p.stdout + p.stderr
+    assert kv["caller_id"] == md5("user:jane.doe@example.com")
+    assert kv["caller_read"] == "no", kv
+    assert "caller_email" not in kv, kv
 
 
 def test_injection_never_sent():
@@ -159,7 +181,8 @@ def test_no_password():
 
 
 try:
-    run_tests([test_by_number, test_by_sys_id, test_injection_never_sent, test_hidden_ticket_404,
+    run_tests([test_by_number, test_by_sys_id, test_caller_fields_left_out,
+               test_injection_never_sent, test_hidden_ticket_404,
                test_two_records_or_other_number_refused, test_401_bad_password, test_403,
                test_429_waits_retry_after, test_5xx, test_reset_is_a_transport_error,
                test_user, test_no_password])

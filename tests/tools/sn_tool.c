@@ -54,7 +54,8 @@ kv(const char *k, const char *v)
 }
 
 static void
-on_ticket(enum kg_err err, const struct kg_ticket *t, const char *message, void *ud)
+on_ticket(enum kg_err err, const struct kg_ticket *t, const struct kg_user *caller,
+          const char *message, void *ud)
 {
 	struct tool *tl = ud;
 
@@ -78,6 +79,12 @@ on_ticket(enum kg_err err, const struct kg_ticket *t, const char *message, void 
 	kv("assigned_to", t->assigned_to);
 	kv("assigned_to_name", t->assigned_to_name);
 	kv("updated_on", t->updated_on);
+	/* read along with the ticket (dot-walked); absent: a sys_user request is needed */
+	kv("caller_read", caller != NULL ? "yes" : "no");
+	if (caller != NULL) {
+		kv("caller_email", caller->email);
+		kv("caller_phone", caller->phone);
+	}
 }
 
 static void

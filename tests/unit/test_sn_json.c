@@ -175,6 +175,130 @@ Test(sn_json, two_records)
 	kg_sn_tickets_free(&v, n);
 }
 
+/* ---- the caller dot-walked into the ticket (caller_id.email, ...) ---- */
+
+#define TICKET_HEAD "{\"number\":\"INC0010001\",\"sys_id\":\"" SYS1 "\","
+#define CALLER_ALL                                                                       \
+	"\"caller_id\":{\"display_value\":\"Jane Doe\",\"value\":\"" CALLER "\"}"
+
+static enum kg_err
+with_callers(const char *body, struct kg_ticket **v, struct kg_user **u, size_t *n,
+             char **cause)
+{
+	return kg_sn_json_tickets_callers(body, strlen(body), "incident", v, u, n, cause);
+}
+
+Test(sn_json, caller_dot_walked_display_value_all)
+{
+	/* sysparm_display_value=all, sysparm_exclude_reference_link=true */
+	const char *body =
+	    "{\"result\":[" TICKET_HEAD CALLER_ALL ","
+	    "\"caller_id.email\":{\"display_value\":\"jane@example.com\","
+	    "\"value\":\"jane@example.com\"},"
+	    "\"caller_id.phone\":{\"display_value\":\"(401) 555-0100\",\"value\":\"+14015550100\"},"
+	    "\"caller_id.mobile_phone\":{\"display_value\":\"\",\"value\":\"\"}}]}";
+	struct kg_ticket *v = NULL;
+	struct kg_user *u = NULL;
+	size_t n = 0;
+	char *cause = NULL;
+
+	cr_assert_eq(with_callers(body, &v, &u, &n, &cause), KG_ERR_OK, "%s", cause);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(v[0].caller_id, CALLER);
+	cr_assert_str_eq(u[0].sys_id, CALLER);
+	cr_assert_str_eq(u[0].name, "Jane Doe");
+	cr_assert_str_eq(u[0].email, "jane@example.com");
+	cr_assert_str_eq(u[0].phone, "+14015550100", "the raw value, not the display value");
+	kg_sn_tickets_free(&v, n);
+	kg_sn_users_free(&u, n);
+	cr_assert_null(u);
+}
+
+Test(sn_json, caller_dot_walked_plain_strings_and_mobile)
+{
+	const char *body =
+	    "{\"result\":" TICKET_HEAD CALLER_ALL ",\"caller_id.email\":\"\","
+	    "\"caller_id.phone\":\"\",\"caller_id.mobile_phone\":\"+14015550111\"}}";
+	struct kg_ticket t;
+	struct kg_user u;
+	char *cause = NULL;
+
+	cr_assert_eq(kg_sn_json_ticket_caller(body, strlen(body), "incident", &t, &u, &cause),
+	             KG_ERR_OK, "%s", cause);
+	cr_assert_str_eq(u.sys_id, CALLER);
+	cr_assert_null(u.email);
+	cr_assert_str_eq(u.phone, "+14015550111", "mobile_phone when phone is empty");
+	kg_ticket_clear(&t);
+	kg_user_clear(&u);
+}
+
+Test(sn_json, caller_absent_or_none)
+{
+	/* none of the dot-walked members: the caller must be read from sys_user */
+	const char *absent = "{\"result\":[" TICKET_HEAD CALLER_ALL "}]}";
+	/* present but empty: the caller has neither; that is an answer */
+	const char *empty = "{\"result\":[" TICKET_HEAD CALLER_ALL ",\"caller_id.email\":\"\"}]}";
+	/* no caller at all: the dot-walked members are empty too */
+	const char *nobody = "{\"result\":[" TICKET_HEAD "\"caller_id\":\"\","
+	                     "\"caller_id.email\":\"\",\"caller_id.phone\":\"\"}]}";
+	struct kg_ticket *v = NULL;
+	struct kg_user *u = NULL;
+	size_t n = 0;
+	char *cause = NULL;
+
+	cr_assert_eq(with_callers(absent, &v, &u, &n, &cause), KG_ERR_OK, "%s", cause);
+	cr_assert_str_eq(v[0].caller_id, CALLER);
+	cr_assert_null(u[0].sys_id, "absent members are not a caller without e-mail");
+	kg_sn_tickets_free(&v, n);
+	kg_sn_users_free(&u, n);
+
+	cr_assert_eq(with_callers(empty, &v, &u, &n, &cause), KG_ERR_OK, "%s", cause);
+	cr_assert_str_eq(u[0].sys_id, CALLER);
+	cr_assert_str_eq(u[0].name, "Jane Doe");
+	cr_assert_null(u[0].email);
+	cr_assert_null(u[0].phone);
+	kg_sn_tickets_free(&v, n);
+	kg_sn_users_free(&u, n);
+
+	cr_assert_eq(with_callers(nobody, &v, &u, &n, &cause), KG_ERR_OK, "%s", cause);
+	cr_assert_null(v[0].caller_id);
+	cr_assert_null(u[0].sys_id);
+	kg_sn_tickets_free(&v, n);
+	kg_sn_users_free(&u, n);
+
+	/* the plain parser ignores them, and callers may be NULL */
+	cr_assert_eq(with_callers(empty, &v, NULL, &n, &cause), KG_ERR_OK, "%s", cause);
+	cr_assert_eq(n, 1);
+	kg_sn_tickets_free(&v, n);
+	cr_assert_eq(with_callers("{\"result\":[]}", &v, &u, &n, &cause), KG_ERR_OK);
+	cr_assert_null(v);
+	cr_assert_null(u);
+}
+
+Test(sn_json, caller_dot_walked_wrong_type_rejected)
+{
+	const char *bodies[] = {
+	    "{\"result\":[" TICKET_HEAD CALLER_ALL ",\"caller_id.email\":5}]}",
+	    "{\"result\":[" TICKET_HEAD CALLER_ALL ",\"caller_id.phone\":{\"value\":null}}]}",
+	    "{\"result\":[" TICKET_HEAD CALLER_ALL ",\"caller_id.mobile_phone\":[\"x\"]}]}",
+	};
+	struct kg_ticket *v = NULL;
+	struct kg_user *u = NULL;
+	size_t n = 0, i;
+	char *cause = NULL;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		cr_assert_eq(with_callers(bodies[i], &v, &u, &n, &cause), KG_ERR_PROTOCOL, "%s",
+		             bodies[i]);
+		cr_assert_null(v);
+		cr_assert_null(u);
+		cr_assert_not_null(strstr(cause, "caller_id."), "cause: %s", cause);
+		cr_assert_not_null(strstr(cause, "string"), "cause: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+}
+
 Test(sn_json, user)
 {
 	const char *body = "{\"result\":{\"sys_id\":\"" CALLER "\",\"name\":\"Jane Doe\","
