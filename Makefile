@@ -9,6 +9,7 @@
 #   make fuzz       libFuzzer targets, longer runs
 #   make analyze    cppcheck + clang-tidy, both must report nothing
 #   make valgrind   a subset of the tests under valgrind
+#   make crash      kill -9 at 200 points of `sync` and of the full-screen client
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -75,7 +76,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 PROG      := $(if $(filter build,$(BUILD)),kigo-tui,$(BUILD)/kigo-tui)
 
 .PHONY: fuzzers all deps check unit integration asan demo bench fuzz install uninstall \
-        clean lint compile_commands.json tidy cppcheck analyze valgrind
+        clean lint compile_commands.json tidy cppcheck analyze valgrind crash
 
 all: deps $(PROG)
 
@@ -133,6 +134,12 @@ unit: $(PROG) $(TEST_BINS)
 
 integration: $(PROG) $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) PROG=$(PROG) SAN=$(SAN) tests/run-tests.sh integration
+
+# `make crash`: test_crash.py at full size (KG_CRASH_SEED=N replays a run)
+crash: deps $(PROG) $(TOOL_BINS)
+	$(Q)LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC BUILD=$(BUILD) PROG=$(abspath $(PROG)) \
+	  KG_CRASH_POINTS=$${KG_CRASH_POINTS:-200} KG_CRASH_TUI_POINTS=$${KG_CRASH_TUI_POINTS:-200} \
+	  /usr/bin/python3 tests/integration/test_crash.py
 
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check

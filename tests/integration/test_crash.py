@@ -2,15 +2,27 @@
 """test_crash.py - kill -9 at randomized points loses nothing and sends
 nothing twice (issue 9).
 
-Mode "tui" (when the full-screen client is in the build): a scripted
-session of the real client in tmux against the three fakes (open the
-ticket's customer, then a random sequence of dispute, remove, reissue, note,
-add and new customer, then R and y), killed with SIGKILL at a random moment;
-after every kill `PRAGMA integrity_check` is ok.  At the end the client is
-started once more (it resumes what was in flight), returns (R, y), and
-`kigo-tui sync` runs: every activity the Kigo fake recorded for the session
-is in the local activity table, every Idempotency-Key was applied once, every
-summary is in ServiceNow's journal exactly once, nothing is pending.
+Mode "tui" (when the full-screen client is in the build): the real client
+in tmux (crashlib: one tmux server, the pane respawned per point) against
+the three fakes, killed with SIGKILL at each point of a scripted session:
+sometimes a logout first so the client logs in through its device-code
+screen, then a search for Jane, Enter, 1-4 actions (add from the catalog,
+remove, reissue, dispute, note, resolve dispute, extend, new customer; the
+least exercised kinds most likely, on a token whose status allows it), and
+sometimes R + y.  The kill lands at a random moment of the session, or while
+the Kigo fake holds a mutation (delay: applied after the client died, reply
+lost; hang: never applied) or the ServiceNow fake holds the summary PATCH
+(applied, reply held; or never applied); some points also get a mutation
+answered 503 or applied then reset.  After every kill `PRAGMA
+integrity_check` is ok.  At the end the client is started once more, resumes
+what was in flight, returns (R, y), and `kigo-tui sync` runs: every activity
+the Kigo fake recorded is in the local activity table and in a summary sent,
+every Idempotency-Key was applied once, every summary is in ServiceNow's
+journal exactly once (and no entry has a sync id the database lost), nothing
+is pending.  It prints kills, kills with a request in flight, kills per
+script step, actions per kind and summaries; with 50 points or more it fails
+when a kind was never applied, no return reached ServiceNow, or more than
+1 in 20 screen waits timed out.
 
 Mode "sync" (always): the ServiceNow fake over HTTPS, summaries queued in the real
 state database with the test tool ($BUILD/tools/sn_tool queue), and the
@@ -24,8 +36,11 @@ summary is in ServiceNow's sys_journal_field exactly once (one entry per
 kigo-sync-id, no entry with an unknown id), the outbox holds nothing
 pending (`status --json`), every activity row is still there.
 
-KG_CRASH_POINTS (default 20) kill points; KG_CRASH_SEED fixes the random
-choices (the seed is printed, so a failure can be replayed).
+KG_CRASH_POINTS (default 20) kill points of `sync`, KG_CRASH_TUI_POINTS
+(default KG_CRASH_POINTS) of the client; `make crash` runs 200 of each.
+KG_CRASH_SEED fixes the random choices (the seed is printed, so a failure
+can be replayed; the client's timing still varies); KG_CRASH_MODES=sync or
+tui runs one mode; KG_CRASH_VERBOSE=1 prints one line per client point.
 Exit 0 pass, 77 skip, anything else fail.
 """
 
@@ -39,6 +54,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crashlib as C  # noqa: E402
 import faultlib as F  # noqa: E402
 from faultlib import check  # noqa: E402
 
@@ -166,127 +182,320 @@ class Crash:
 
 
 # -- the full-screen client --------------------------------------------------
-# the client's points take seconds each: KG_CRASH_POINTS / 4, at most 3, unless set
-TUI_POINTS = int(os.environ.get("KG_CRASH_TUI_POINTS") or max(1, min(3, POINTS // 4)))
+# A point costs what its session costs (about 0.5 s here): no tmux start-up,
+# no fixed pauses, waits polled every 25 ms.  Earlier versions waited for
+# "Customers (" (on screen as "Customers (0)" before the pre-filled search
+# answered, so Enter hit an empty list) and for "Tokens of Jane" (after a new
+# customer the client rightly reopens that customer for the ticket, so every
+# later point waited 20 s in vain); the script now searches and opens Jane
+# itself each time.
+TUI_POINTS = int(os.environ.get("KG_CRASH_TUI_POINTS") or POINTS)
+VERBOSE = os.environ.get("KG_CRASH_VERBOSE") == "1"
+KINDS = ["add", "remove", "reissue", "dispute", "note", "resolve_dispute", "extend",
+         "create_customer"]
+NEEDS = {"remove": ("active", "expired", "disputed"), "reissue": ("active", "expired"),
+         "dispute": ("active", "redeemed", "expired"), "resolve_dispute": ("disputed",),
+         "extend": ("active",), "note": ("active", "redeemed", "expired", "disputed", "removed")}
+VERBS = ("Added ", "Removed ", "Reissued ", "Disputed ", "Recorded ", "Created customer ")
+OTHER_ROW = {"note": 0, "resolve_dispute": 1, "extend": 2}
+JANE_ROW = "Jane Doe  jane@example.com"
+
+
+def applied_kind(a):
+    """The action kind of a Kigo activity entry ("other" split by effect)."""
+    if a["action"] != "other":
+        return a["action"]
+    before, after = a.get("before") or {}, a.get("after") or {}
+    if before.get("status") == "disputed" and after.get("status") == "active":
+        return "resolve_dispute"
+    if before.get("expires_at") != after.get("expires_at"):
+        return "extend"
+    return "note"
 
 
 class TuiCrash:
-    def __init__(self):
+    def __init__(self, rng):
+        self.rng = rng
         self.env = F.Env("kg-crash-tui-")
         self.st = F.Stack(self.env, "crash")
         self.st.login()
         self.db = os.path.join(self.st.state, "kigo-tui.db")
         self.baseline = self.kigo_activity_ids()
-        self.kills = 0
+        e = self.env.env({"TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+                          "TZ": "UTC"})
+        e.pop("NO_COLOR", None)
+        self.pane = C.Pane(self.env, e, 120, 45)
         self.n = 0
+        self.kills = 0
+        self.in_flight = 0      # kills with any Kigo or ServiceNow request in flight
+        self.mut_flight = 0     # ... with a Kigo mutation in flight
+        self.sum_flight = 0     # ... with a summary PATCH in flight
+        self.ended = 0          # points that ended by themselves (R + y)
+        self.logins = 0
+        self.searches = 0
+        self.returns = 0        # R + y pressed
+        self.submitted = {k: 0 for k in KINDS}
+        self.stuck = []         # (point, what, screen)
+        self.est = 2.0          # seconds a whole scripted point takes (measured)
+        self.phases = {}        # kills per step of the script
+        self.where = "start"
 
-    def kigo_activity_ids(self):
-        ids = set()
-        custs = [F.JANE] + [c["id"] for c in self.st.kigo_get("/customers?q=crash.test")["items"]]
+    # -- the backend's view ------------------------------------------------
+    def kigo_activity(self):
+        acts = {}
+        custs = [F.JANE] + [c["id"] for c in
+                            self.st.kigo_get("/customers?q=crash.test&limit=100")["items"]]
         for cid in custs:
             path = "/customers/%s/activity" % cid
             while path:
                 page = self.st.kigo_get(path)
-                ids |= {a["id"] for a in page["items"]}
+                for a in page["items"]:
+                    acts[a["id"]] = a
                 cur = page.get("next_cursor")
                 path = "/customers/%s/activity?cursor=%s" % (cid, cur) if cur else None
-        return ids
+        return acts
 
-    def steps(self, rng):
-        """The scripted session: (keys, literal text, pause) steps."""
-        self.n += 1
-        out = [("wait", "Customers ("), ("keys", "Enter"), ("wait", "Tokens of Jane"), ("wait", "tok_0"),
-               ("keys", "Tab")]
-        for _ in range(rng.randint(2, 4)):
-            k = rng.choice("dxeoan")
-            out += [("keys", "j")] * rng.randint(0, 3)
-            if k == "d":
-                out += [("keys", "d"), ("type", "crash dispute %d" % self.n), ("keys", "Enter")]
-            elif k == "x":
-                out += [("keys", "x"), ("type", "crash remove %d" % self.n), ("keys", "Enter"),
-                        ("keys", "y")]
-            elif k == "e":
-                out += [("keys", "e"), ("keys", "Tab"), ("type", "crash reissue %d" % self.n),
-                        ("keys", "Enter")]
-            elif k == "o":
-                out += [("keys", "o"), ("keys", "Enter"), ("type", "crash note %d" % self.n),
-                        ("keys", "Enter")]
-            elif k == "a":
-                out += [("keys", "a"), ("keys", "Enter"), ("keys", "Tab"),
-                        ("type", "crash add %d" % self.n), ("keys", "Enter")]
-            else:
-                out += [("keys", "n"), ("type", "Crash Person %d" % self.n), ("keys", "Tab"),
-                        ("type", "p%d.%d@crash.test" % (self.n, rng.randrange(1 << 20))),
-                        ("keys", "Enter")]
-            out += [("pause", 0.4), ("keys", "Escape"), ("keys", "Escape")]
-        out += [("keys", "R"), ("pause", 0.5), ("keys", "y")]
+    def kigo_activity_ids(self):
+        return set(self.kigo_activity())
+
+    def flight(self):
+        """(any, mutation, summary) request in flight at the fakes now."""
+        k = [q for q in self.st.kigo.ctl.requests() if q["status"] is None]
+        s = [q for q in self.st.sn.ctl.requests() if q["status"] is None and
+             not q["path"].startswith("/__")]
+        return (bool(k or s), any(q["method"] == "POST" for q in k),
+                any(q["method"] == "PATCH" for q in s))
+
+    # -- one scripted session -----------------------------------------------
+    def pick_kinds(self, count):
+        """Kinds for this point, the least exercised ones most likely."""
+        out = []
+        for _ in range(count):
+            w = [1.0 / (1 + self.submitted[k] + 3 * out.count(k)) for k in KINDS]
+            out.append(self.rng.choices(KINDS, w)[0])
         return out
 
-    def play(self, t, steps, kill_at=None, from_tokens=True):
-        """Run steps; kill_at counts from when the token rows are on screen
-        (from_tokens) or from the start."""
-        start = time.time()
-        for kind, arg in steps:
-            if kill_at is not None and time.time() - start >= kill_at:
-                return True
-            if kind == "wait":
-                try:
-                    t.wait_for(arg, timeout=20)
-                except AssertionError:
-                    return False
-                if from_tokens and arg == "tok_0":
-                    start = time.time()
-            elif kind == "keys":
-                t.keys(arg)
-            elif kind == "type":
-                t.type(arg)
-            else:
-                time.sleep(arg)
-            time.sleep(0.05)
-        if kill_at is not None:
-            while time.time() - start < kill_at and not t.dead():
-                time.sleep(0.02)
-            return True
-        return False
+    def open_jane(self, p, k):
+        p.wait("Customers (", k, timeout=20)
+        self.where = "search"
+        p.keys("/")
+        p.keys("C-u")
+        p.wait(C.search_empty, k, what="an empty search line")
+        p.type("jane@example.com")
+        self.searches += 1
+        p.wait(JANE_ROW, k)
+        p.keys("Enter")
+        p.wait(lambda s: "Tokens of Jane Doe (" in s and C.token_rows(s)[0], k,
+               what="Jane's tokens")
+        p.keys("Tab")
+        p.pause(0.06, k)
 
-    def point(self, i, rng):
-        t = self.st.tui("INC0010001")
+    def select(self, p, k, statuses):
+        """Move the token selection to a row in one of statuses; False if none."""
+        scr = p.screen()
+        rows, sel = C.token_rows(scr)
+        cands = [i for i, (_, s) in enumerate(rows) if s in statuses]
+        if not cands:
+            return False
+        i = self.rng.choice(cands)
+        sel = sel or 0
+        for _ in range(abs(i - sel)):
+            p.keys("j" if i > sel else "k")
+        p.wait(lambda s: C.token_rows(s)[1] == i, k, what="selection on row %d" % i)
+        return True
+
+    def act(self, p, k, kind):
+        """One action through its dialogs; returns when its result shows."""
+        tag = "crash %s %d" % (kind, self.n)
+        if kind in NEEDS and not self.select(p, k, NEEDS[kind]):
+            kind, tag = "add", "crash add %d" % self.n
+        self.where = kind
+        before = C.status_line(p.screen())
+        if kind == "add":
+            p.keys("a")
+            p.wait(lambda s: "pick from the catalog" in s and "valid" in s, k,
+                   what="the catalog")
+            p.keys("Enter")
+            p.wait("Expires", k)
+            p.keys("Tab")
+            p.type(tag)
+            p.keys("Enter")
+        elif kind == "remove":
+            p.keys("x")
+            p.wait("Remove the selected token", k)
+            p.type(tag)
+            p.keys("Enter")
+            p.wait("y removes it", k)
+            p.keys("y")
+        elif kind == "reissue":
+            p.keys("e")
+            p.wait("New expiry", k)
+            p.keys("Tab")
+            p.type(tag)
+            p.keys("Enter")
+        elif kind == "dispute":
+            p.keys("d")
+            p.wait("Dispute the selected token", k)
+            p.type(tag)
+            p.keys("Enter")
+        elif kind in OTHER_ROW:
+            p.keys("o")
+            p.wait("Other action", k)
+            for _ in range(OTHER_ROW[kind]):
+                p.keys("Down")
+            p.keys("Enter")
+            p.wait("Other action: " + kind.replace("_", " "), k)
+            if kind == "extend":
+                p.keys("Tab")
+            p.type(tag)
+            p.keys("Enter")
+        else:
+            p.keys("n")
+            p.wait("New customer", k)
+            p.type("Crash Person %d" % self.n)
+            p.keys("Tab")
+            p.type("p%d.%d@crash.test" % (self.n, self.rng.randrange(1 << 20)))
+            p.keys("Enter")
+        self.submitted[kind] += 1
+
+        def settled(s):
+            line = C.status_line(s)
+            if "Sent:" in line or "Creating the customer" in line:
+                return False
+            return line != before and any(v in line for v in VERBS) or \
+                ("error" in line and line != before)
         try:
-            # mostly while actions are under way, sometimes while starting
-            early = rng.random() < 0.15
-            kill_at = rng.uniform(0.0, 2.0) if early else rng.uniform(0.0, 9.0)
-            self.play(t, self.steps(rng), kill_at, from_tokens=not early)
-            pid = t.prog_pid()
-            if pid:
-                os.kill(pid, signal.SIGKILL)
-                self.kills += 1
-            t.rc(timeout=10)
+            p.wait(settled, k, timeout=10, what="the result of " + kind)
+        except C.Stuck:
+            pass    # a refusal in the dialog, or the same words as before
+        if C.dialog_open(p.screen()):
+            # a refusal shown in the dialog, or the 412 "what changed" view
+            p.keys("Escape")
+            p.pause(0.06, k)
+        if kind == "create_customer":
+            self.open_jane(p, k)
+
+    def script(self, p, k, kinds, ret):
+        self.where = "login" if self.login_now else "start"
+        if self.login_now:
+            p.wait("Sign in with Okta", k, timeout=10)
+            self.logins += 1
+        self.open_jane(p, k)
+        for kind in kinds:
+            self.act(p, k, kind)
+        if ret:
+            self.where = "return"
+            p.keys("R")
+            p.wait("Return to ServiceNow", k)
+            p.keys("y")
+            self.returns += 1
+            p.wait_dead(timeout=15, clock=k)
+
+    def point(self, i):
+        rng = self.rng
+        self.n += 1
+        sn, kg = self.st.sn.ctl, self.st.kigo.ctl
+        sn.clear_faults()
+        kg.clear_faults()
+        self.st.sn.call("POST", "/__sn/hold", {"next": 0})
+        self.login_now = rng.random() < 0.06
+        if self.login_now:
+            r = self.env.run(self.st.conf, "logout")
+            check(r.rc == 0, "logout: %r" % r)
+        kinds = self.pick_kinds(rng.randint(1, 4))
+        mode = rng.choices(["time", "mutation", "summary"], [5, 3, 2])[0]
+        ret = mode == "summary" or rng.random() < 0.35
+        if mode == "mutation":
+            fault = rng.choice(["delay", "delay", "hang"])
+            kg.fault(fault, path="/api/v1/", method="POST", delay_ms=rng.randint(300, 1500),
+                     hang_s=3)
+            clock = C.Clock(trigger=lambda: self.flight()[1], delay=rng.uniform(0, 0.4))
+        elif mode == "summary":
+            if rng.random() < 0.5:
+                self.st.sn.call("POST", "/__sn/hold", {"next": 1, "hang_s": 3})
+            else:
+                sn.fault("hang", path="/api/now/table/incident/", method="PATCH", hang_s=3)
+            clock = C.Clock(trigger=lambda: self.flight()[2], delay=rng.uniform(0, 0.5))
+        else:
+            if rng.random() < 0.3:
+                # no kill needed to lose a reply: the client must resume these
+                kg.fault(rng.choice(["commit_then_drop", "503"]), path="/api/v1/",
+                         method="POST")
+            clock = C.Clock(at=rng.uniform(0, self.est * 1.1))
+        kg.clear_requests()
+        sn.clear_requests()
+        p = self.pane
+        started = time.time()
+        p.start([F.PROG, "-c", self.st.conf, "INC0010001"])
+        try:
+            self.script(p, clock, kinds, ret)
+            if mode == "time":
+                self.est = 0.8 * self.est + 0.2 * (time.time() - started)
+            if not ret:
+                self.where = "idle"
+                p.pause(rng.uniform(0, 0.3), clock)
+        except C.Kill:
+            pass
+        except C.Stuck as e:
+            self.stuck.append((i, e.what, e.screen))
+        flight = self.flight()
+        killed = p.kill()
+        if killed:
+            self.kills += 1
+            self.in_flight += flight[0]
+            self.mut_flight += flight[1]
+            self.sum_flight += flight[2]
+            self.phases[self.where] = self.phases.get(self.where, 0) + 1
+        else:
+            self.ended += 1
+        if VERBOSE:
+            print("  point %d: %s %s%s %s at %.2fs in %s%s" % (
+                i, mode, ",".join(kinds), " +R" if ret else "",
+                "killed" if killed else "ended", time.time() - started, self.where,
+                " (in flight: %s)" % "/".join(n for n, f in zip(("any", "mutation", "summary"),
+                                                                 flight) if f)
+                if flight[0] else ""), flush=True)
+        p.wait_dead()
+        self.db_check("after point %d" % i)
+
+    def db_check(self, when):
+        if not os.path.exists(self.db):
+            return
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        try:
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
-            t.close()
-        if os.path.exists(self.db):
-            con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
-            try:
-                ok = con.execute("PRAGMA integrity_check").fetchone()[0]
-            finally:
-                con.close()
-            check(ok == "ok", "integrity_check after kill %d: %s" % (i, ok))
+            con.close()
+        check(ok == "ok", "integrity_check %s: %s" % (when, ok))
+
+    def pending_mutations(self):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        try:
+            return con.execute("SELECT count(*) FROM mutations WHERE state = 'pending'") \
+                .fetchone()[0]
+        finally:
+            con.close()
 
     def finish(self):
-        t = self.st.tui("INC0010001")
+        """Restart once (what was in flight is resumed), return, sync, check."""
+        self.st.sn.ctl.clear_faults()
+        self.st.kigo.ctl.clear_faults()
+        self.st.sn.call("POST", "/__sn/hold", {"next": 0})
+        time.sleep(3.2)     # held and hung requests of the last points end
+        p = self.pane
+        p.start([F.PROG, "-c", self.st.conf, "INC0010001"])
         try:
-            t.wait_for("Customers (", timeout=30)
-            time.sleep(2)           # what was in flight is resumed
-            t.keys("R")
-            time.sleep(1)
-            t.keys("y")
-            time.sleep(1)
-            if not t.dead():
-                t.keys("Escape", "q")
-                time.sleep(0.5)
-                t.keys("q")
-            t.rc(timeout=30)
-        finally:
-            t.close()
+            p.wait("Customers (", timeout=30)
+            F.wait_until(lambda: self.pending_mutations() == 0, timeout=30,
+                         what="the interrupted actions to be resumed")
+            p.keys("R")
+            scr = p.wait("Return to ServiceNow", timeout=10)
+            p.keys("y")
+            st = p.wait_dead(timeout=30)
+            check(st == 0, "the last return ended with %s; screen:\n%s\n%s"
+                  % (st, scr, p.screen()))
+        except C.Stuck as e:
+            raise AssertionError("the last session: %s; screen:\n%s" % (e, e.screen))
         r = self.env.run(self.st.conf, "sync", timeout=120)
         check(r.rc == 0, "the final sync: %r" % r)
         st = json.loads(self.env.run(self.st.conf, "status", "--json").out)
@@ -294,16 +503,21 @@ class TuiCrash:
         applied = self.st.kigo.call("GET", "/__control/kigo/applied")["applied"]
         twice = {k: n for k, n in applied.items() if n != 1}
         check(not twice, "keys applied more than once: %r" % twice)
-        backend = self.kigo_activity_ids() - self.baseline
+        acts = self.kigo_activity()
+        backend = set(acts) - self.baseline
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
         try:
             check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity")
             local = {r[0] for r in con.execute("SELECT id FROM activity")}
+            unsent = [r[0] for r in con.execute(
+                "SELECT a.id FROM activity a LEFT JOIN outbox o ON o.id = a.outbox_id "
+                "WHERE a.ticket_ref = 'INC0010001' AND (o.id IS NULL OR o.state != 'sent')")]
             sids = [r[0] for r in con.execute("SELECT sync_id FROM outbox")]
         finally:
             con.close()
         missing = backend - local
         check(not missing, "applied by Kigo, not in the activity log: %r" % sorted(missing))
+        check(not unsent, "activity in no summary sent to ServiceNow: %r" % unsent)
         counts = {}
         for e in self.st.sn.call("GET", "/__sn/journal")["entries"]:
             for line in e["value"].splitlines():
@@ -312,26 +526,61 @@ class TuiCrash:
                     counts[sid] = counts.get(sid, 0) + 1
         bad = {s: counts.get(s, 0) for s in sids if counts.get(s, 0) != 1}
         check(not bad, "summaries not in ServiceNow exactly once: %r" % bad)
-        return len(backend), len(local), len(sids)
+        unknown = [s for s in counts if s not in sids]
+        check(not unknown, "journal entries with a sync id the database lost: %r" % unknown)
+        per_kind = {k: 0 for k in KINDS}
+        for a in backend:
+            kd = applied_kind(acts[a])
+            per_kind[kd] = per_kind.get(kd, 0) + 1
+        return len(backend), len(local), len(sids), per_kind
 
 
 def run_tui():
-    print("tui: seed %d, %d points" % (SEED, TUI_POINTS), flush=True)
-    c = TuiCrash()
+    print("tui: seed %d, %d points (KG_CRASH_SEED=%d KG_CRASH_TUI_POINTS=%d to replay)" % (
+        SEED, TUI_POINTS, SEED, TUI_POINTS), flush=True)
+    rng = random.Random(SEED ^ 0x5eed)
+    c = TuiCrash(rng)
+    start = time.time()
     try:
-        rng = random.Random(SEED ^ 0x5eed)
-        start = time.time()
         for i in range(TUI_POINTS):
-            c.point(i, rng)
-        applied, local, summaries = c.finish()
-        print("ok: tui %d points, %d killed, %d actions applied by Kigo (all in the log of %d), "
-              "%d summaries each once in ServiceNow, %.1fs" % (
-                  TUI_POINTS, c.kills, applied, local, summaries, time.time() - start))
+            c.point(i)
+            if (i + 1) % 25 == 0:
+                print("  %d points, %d kills, %.0fs" % (i + 1, c.kills, time.time() - start),
+                      flush=True)
+        applied, local, summaries, per_kind = c.finish()
+        secs = time.time() - start
+        print("tui: %d points in %.1fs (load %s): %d kills (%d with a request in flight: %d "
+              "with a Kigo mutation, %d with a summary), %d ended by R + y, %d logins, "
+              "%d searches, %d returns" % (
+                  TUI_POINTS, secs, " ".join("%.2f" % x for x in os.getloadavg()), c.kills,
+                  c.in_flight, c.mut_flight, c.sum_flight, c.ended, c.logins, c.searches,
+                  c.returns))
+        print("tui: kills per step: %s" % " ".join(
+            "%s=%d" % kv for kv in sorted(c.phases.items())))
+        print("tui: actions submitted %s" % " ".join(
+            "%s=%d" % (k, c.submitted[k]) for k in KINDS))
+        print("tui: applied by Kigo %s (%d, all in the activity log of %d rows); %d summaries, "
+              "each once in ServiceNow" % (" ".join("%s=%d" % (k, per_kind.get(k, 0))
+                                                   for k in KINDS), applied, local, summaries))
+        print("tui: %d screen waits timed out" % len(c.stuck))
+        for i, what, scr in c.stuck[:3]:
+            print("  point %d: waiting for %s; screen:\n%s" % (i, what, scr))
+        if TUI_POINTS >= 50:
+            never = [k for k in KINDS if per_kind.get(k, 0) == 0]
+            check(not never, "action kinds never applied in %d points: %s" % (
+                TUI_POINTS, ", ".join(never)))
+            check(c.returns > 0 and summaries > 1, "no return (R + y) reached ServiceNow")
+            check(len(c.stuck) <= TUI_POINTS // 20, "%d screen waits timed out (at most %d)"
+                  % (len(c.stuck), TUI_POINTS // 20))
+        print("ok: tui")
         return 0
     except AssertionError as e:
         print("FAIL tui (seed %d): %s" % (SEED, e))
+        for i, what, scr in c.stuck[:3]:
+            print("  point %d: waiting for %s; screen:\n%s" % (i, what, scr))
         return 1
     finally:
+        c.pane.close()
         c.env.close()
 
 
