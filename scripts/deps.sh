@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config libncurses-dev libcurl4-openssl-dev libjson-c-dev
 libsecret-1-dev libsqlite3-dev libcriterion-dev libqrencode-dev libglib2.0-dev
 openssl python3 python3-pyte tmux mandoc gnome-keyring dbus dbus-bin libsecret-tools
-nodejs npm clang libclang-rt-14-dev valgrind strace procps cppcheck clang-tidy"
+nodejs npm clang libclang-rt-14-dev valgrind strace procps cppcheck clang-tidy zsh"
 
 missing=""
 for p in $PKGS; do

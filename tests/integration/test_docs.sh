@@ -49,6 +49,29 @@ if command -v bash >/dev/null 2>&1; then
 fi
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n completions/_kigo-tui || fail "zsh completion: syntax"
+	# the completion at work: an interactive zsh in tmux, compinit, Tab
+	if command -v tmux >/dev/null 2>&1; then
+		sock="kg-docs-$$"
+		zsh_line() { # keys, expected line -> fails unless the line appears in 10 s
+			tmux -L "$sock" send-keys C-u "$1" Tab
+			i=0
+			while [ $i -lt 100 ]; do
+				tmux -L "$sock" capture-pane -p | grep -qxF -- "% $2" && return 0
+				sleep 0.1
+				i=$((i + 1))
+			done
+			fail "zsh completion of '$1': $(tmux -L "$sock" capture-pane -p | grep '^% ' | tail -n 1)"
+		}
+		tmux -L "$sock" new-session -d -x 100 -y 20 \
+			"env -i HOME=/nonexistent TERM=xterm PATH=/usr/bin:/bin zsh -f"
+		# (one argument: tmux reads a trailing ';' as its own command separator)
+		tmux -L "$sock" send-keys "fpath=($(pwd)/completions \$fpath); autoload -Uz compinit; compinit -u -D; PS1='%% '; clear" Enter
+		zsh_line "kigo-tui lo" "kigo-tui log"
+		zsh_line "kigo-tui login --n" "kigo-tui login --no-qr"
+		zsh_line "kigo-tui stat" "kigo-tui stat"
+		zsh_line "kigo-tui stats --s" "kigo-tui stats --since="
+		tmux -L "$sock" kill-server 2>/dev/null
+	fi
 fi
 
 echo "test_docs: $fails failures"
