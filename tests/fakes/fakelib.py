@@ -52,7 +52,9 @@ Control endpoint (never logged, never faulted)
     DELETE /__control/requests   -> clears the log
     POST   /__control/faults     -> add a fault rule, body:
            {"kind": K, "next": N (default 1), "path": "prefix",
-            "method": "GET", "retry_after": S, "hang_s": S, "delay_ms": MS}
+            "method": "GET", "retry_after": S, "hang_s": S, "delay_ms": MS,
+            and the bad-body options below: "size", "length", "keep",
+            "close", "shape", "status", "commit"}
     GET    /__control/faults     -> {"faults": [rule, ...]}
     DELETE /__control/faults     -> removes every rule
 
@@ -70,6 +72,31 @@ Kinds:
     "delay"             wait delay_ms, then serve the request normally
     "commit_then_drop"  run the real handler (its state change happens),
                         then reset the connection instead of answering
+
+Bad bodies.  These run the real handler first (its state change happens: a
+mutation IS applied, only its answer is spoiled), keep its status and
+X-Request-Id, and replace the body; "commit": false skips the handler (a
+proxy that never forwarded the request; the body is then spoiled from {}).
+"status": N overrides the status sent.
+    "oversize"          a valid JSON object of "size" bytes (default 9 MiB:
+                        over the client's 8 MiB cap, src/http.c DEF_MAX_BODY).
+                        "length": false sends no Content-Length and closes
+                        the connection after the body (the client's write
+                        callback must hit the cap) instead of an honest
+                        Content-Length (the client may refuse it up front)
+    "truncate"          the handler's JSON cut after "keep" bytes (default
+                        half).  By default Content-Length is honest (a
+                        complete HTTP answer whose JSON is cut); "close": true
+                        announces the whole length, sends "keep" bytes and
+                        closes (a transfer cut short)
+    "shape"             valid JSON of the wrong shape, "shape" one of
+                        "types" (default: every string becomes a number,
+                        every number a string, every boolean a string;
+                        objects and arrays kept), "array" (the body wrapped
+                        in a JSON array), "missing" (the top-level object
+                        with its members removed: no "result", no "items")
+    "html"              a proxy's HTML error page, Content-Type text/html,
+                        status 200 unless "status" says otherwise
 
 Helpers: json_body(obj) -> bytes; error_response(status, message, detail,
 headers) -> a ServiceNow-style {"error": {...}, "status": "failure"} Response;
@@ -171,6 +198,62 @@ def error_response(status, message, detail="", headers=None):
                              "status": "failure"}, headers)
 
 
+BAD_BODIES = ("oversize", "truncate", "shape", "html")
+DEFAULT_OVERSIZE = 9 << 20       # the client's cap is 8 MiB (src/http.c)
+HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+             "<body><h1>Bad Gateway</h1><p>The proxy server received an invalid response "
+             "from an upstream server.</p><hr><address>corp-proxy/2.4</address></body>"
+             "</html>\n")
+
+
+def _wrong_types(v):
+    """Every leaf of the wrong type; objects and arrays kept."""
+    if isinstance(v, dict):
+        return {k: _wrong_types(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_wrong_types(x) for x in v]
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return 12345
+    return v
+
+
+def _spoil(resp, kind, fault):
+    """The bad-body fault `kind` applied to the handler's answer resp."""
+    status = int(fault.get("status") or resp.status)
+    hdrs = {k: v for k, v in resp.headers.items() if k.lower() != "content-type"}
+    if kind == "html":
+        return Response(int(fault.get("status") or 200), HTML_PAGE.encode("utf-8"),
+                        dict(hdrs, **{"Content-Type": "text/html; charset=utf-8"}))
+    hdrs["Content-Type"] = "application/json"
+    if kind == "oversize":
+        size = int(fault.get("size") or DEFAULT_OVERSIZE)
+        head, tail = b'{"padding":"', b'"}'
+        pad = max(0, size - len(head) - len(tail))
+        return Response(status, head + b"x" * pad + tail, hdrs)
+    try:
+        obj = json.loads(resp.body.decode("utf-8")) if resp.body else {}
+    except (ValueError, UnicodeDecodeError):
+        obj = {}
+    if kind == "truncate":
+        full = json_body(obj) if resp.body else b'{"result":{}}'
+        keep = int(fault.get("keep") or max(1, len(full) // 2))
+        keep = max(1, min(keep, len(full) - 1))
+        fault["_full"] = len(full)
+        return Response(status, full[:keep], hdrs)
+    shape = fault.get("shape") or "types"
+    if shape == "array":
+        obj = [obj]
+    elif shape == "missing":
+        obj = {}
+    else:
+        obj = _wrong_types(obj)
+    return Response(status, obj, hdrs)
+
+
 class _Drop(Exception):
     """Raised inside the handler to end the connection without an answer."""
 
@@ -244,12 +327,51 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 hdrs["Retry-After"] = str(fault["retry_after"])
             resp = error_response(int(kind), "Injected fault %s" % kind,
                                   "fakelib fault rule", hdrs)
+        elif kind in BAD_BODIES and fault.get("commit") is False:
+            resp = Response(200, {})
         else:
             resp = app._route(req)
+        if kind in BAD_BODIES:
+            resp = _spoil(resp, kind, fault)
         entry["status"] = resp.status
         if kind == "commit_then_drop":
             self._reset()
-        self._send(resp, resp.headers.get("X-Request-Id", req.request_id))
+        rid = resp.headers.get("X-Request-Id", req.request_id)
+        if kind == "oversize" and fault.get("length") is False:
+            self._send_unframed(resp, rid)
+        elif kind == "truncate" and fault.get("close"):
+            self._send_cut(resp, rid, int(fault.get("_full", len(resp.body))))
+        else:
+            self._send(resp, rid)
+
+    def _head(self, resp, req_id, length):
+        self.send_response(resp.status)
+        hdrs = dict(resp.headers)
+        hdrs.setdefault("X-Request-Id", req_id)
+        if length is not None:
+            hdrs["Content-Length"] = str(length)
+        else:
+            hdrs["Connection"] = "close"
+        for k, v in hdrs.items():
+            self.send_header(k, str(v))
+        self.end_headers()
+
+    def _send_unframed(self, resp, req_id):
+        """No Content-Length: the body ends when the connection closes."""
+        self._head(resp, req_id, None)
+        for i in range(0, len(resp.body), 65536):
+            self.wfile.write(resp.body[i:i + 65536])
+        self.wfile.flush()
+        self.close_connection = True
+        raise _Drop(False)
+
+    def _send_cut(self, resp, req_id, full):
+        """Announce full bytes, send fewer, close: a transfer cut short."""
+        self._head(resp, req_id, full)
+        self.wfile.write(resp.body)
+        self.wfile.flush()
+        self.close_connection = True
+        raise _Drop(False)
 
     def handle_one_request(self):
         try:
