@@ -189,6 +189,23 @@ hdr_is(const char *line, size_t n, const char *name, const char **val, size_t *v
 	return true;
 }
 
+const char *
+kg_http_body_hint(const struct kg_http_resp *resp)
+{
+	const char *b = resp != NULL ? resp->body.data : NULL;
+	size_t i = 0;
+
+	if (resp == NULL)
+		return NULL;
+	while (b != NULL && i < resp->body.len && strchr(" \t\r\n", b[i]) != NULL)
+		i++;
+	if ((resp->content_type != NULL && strncasecmp(resp->content_type, "text/html", 9) == 0) ||
+	    (b != NULL && i < resp->body.len && b[i] == '<'))
+		return "an HTML page, which a proxy or a login page sends in place of the "
+		       "service's answer";
+	return NULL;
+}
+
 /* ---- URLs --------------------------------------------------------------- */
 
 bool

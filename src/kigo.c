@@ -34,6 +34,8 @@
 #define REASON_MAX 500
 /* Kigo remembers a key 24 h; resume only well inside that. */
 #define IDEM_WINDOW_S (23 * 3600)
+/* Re-sends (same key: Kigo replays) after an answer that could not be read. */
+#define MAX_REREADS 2
 
 enum op_kind { OP_SEARCH, OP_CUSTOMER, OP_CATALOG, OP_TOKENS, OP_ACTIVITY, OP_MUTATE };
 
@@ -67,6 +69,7 @@ struct op {
 	enum kg_action action;
 	enum kg_token_status known;  /* the token's cached status, for 422 */
 	bool resumed;                /* re-sent from the store: may be applied already */
+	int rereads;                 /* re-sent because the answer could not be read */
 
 	bool delivering;             /* inside a callback: cancel only marks */
 	bool cancelled;
@@ -704,7 +707,17 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 		char *detail = kg_sanitize_str(resp->error ? resp->error : kg_err_str(resp->err));
 
 		e->pub.err = resp->err;
-		if (mutation && resp->request_sent) {
+		if (resp->err == KG_ERR_TOOBIG && mutation) {
+			e->pub.pending = true;
+			why = kg_xasprintf("Kigo's answer could not be read (%s), so whether it was "
+			                   "applied is not known", detail);
+			next = kg_xstrdup("It stays pending and will be completed once, with the "
+			                  "same idempotency key, on r (refresh) or the next start");
+		} else if (resp->err == KG_ERR_TOOBIG) {
+			why = kg_xasprintf("Kigo's answer could not be read (%s)", detail);
+			next = kg_xstrdup("Press r to try again; report it to the Kigo team if it "
+			                  "persists");
+		} else if (mutation && resp->request_sent) {
 			e->pub.pending = true;
 			why = kg_xasprintf("the reply was lost (%s), so Kigo may or may not have "
 			                   "applied it", detail);
@@ -859,26 +872,38 @@ errh_clear(struct errh *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* A 2xx whose body could not be read. */
+/*
+ * A 2xx whose body could not be read.  For a mutation that is a lost reply:
+ * Kigo may have applied it, so the row stays pending (never failed).
+ */
 static void
 error_protocol(struct op *op, const struct kg_http_resp *resp, const char *cause,
                struct errh *e)
 {
-	char *what = op_what(op), *c = kg_sanitize_str(cause);
+	char *what = op_what(op), *c = kg_sanitize_str(cause), *why;
+	const char *hint = kg_http_body_hint(resp);
+	bool mutation = op->kind == OP_MUTATE;
 
 	memset(e, 0, sizeof(*e));
 	e->pub.err = KG_ERR_PROTOCOL;
 	e->pub.status = resp->status;
 	e->pub.retry_after = -1;
+	e->pub.pending = mutation;
 	e->pub.request_id = resp->request_id ? kg_sanitize_str(resp->request_id) : NULL;
-	e->message = kg_xasprintf("%s failed: Kigo's answer could not be read (%s)%s. Try again; "
-	                          "report it if it persists.%s%s%s",
-	                          what, c,
-	                          op->kind == OP_MUTATE ? ", although the action was applied" : "",
-	                          e->pub.request_id ? " (request id " : "",
-	                          e->pub.request_id ? e->pub.request_id : "",
-	                          e->pub.request_id ? ")" : "");
+	why = hint != NULL ? kg_xasprintf("Kigo's answer (HTTP %ld) was %s", resp->status, hint)
+	                   : kg_xasprintf("Kigo's answer (HTTP %ld) could not be read: %s",
+	                                  resp->status, c);
+	e->message = kg_xasprintf(
+	    "%s failed: %s. %s.%s%s%s", what, why,
+	    mutation ? "Whether it was applied is not known: it stays pending and will be "
+	               "completed once, with the same idempotency key, on r (refresh) or the "
+	               "next start"
+	    : hint != NULL ? "Check the proxy settings and kigo.api_url, then press r to try again"
+	                   : "Press r to try again; report it to the Kigo team if it persists",
+	    e->pub.request_id ? " (request id " : "", e->pub.request_id ? e->pub.request_id : "",
+	    e->pub.request_id ? ")" : "");
 	e->pub.message = e->message;
+	free(why);
 	free(what);
 	free(c);
 }
@@ -1404,8 +1429,30 @@ kg_kigo_resume(struct kg_kigo *k, kg_kigo_mutate_fn cb, void *ud)
 	return started;
 }
 
-/* Success or replay: cache, record, finish, deliver.  Identical for both. */
-static void
+/*
+ * An answer that could not be read may hide an applied action: send the
+ * stored row again (same key, same body), so Kigo replays its answer.
+ * True when a re-send went out (the op goes on).
+ */
+static bool
+reread(struct op *op, const struct kg_http_resp *resp, const char *why)
+{
+	if (op->rereads >= MAX_REREADS || op->cancelled)
+		return false;
+	op->rereads++;
+	/* from here on an answer that ignores the request settles nothing */
+	op->resumed = true;
+	kg_log_info("kigo: the answer to %s (mutation %lld, request id %s) could not be read "
+	            "(%s); sending it again with the same idempotency key",
+	            op->mut.kind, (long long)op->mut.id,
+	            resp->request_id ? resp->request_id : "-", why);
+	mutation_send(op);
+	return true;
+}
+
+/* Success or replay: cache, record, finish, deliver.  Identical for both.
+ * False when the answer could not be read and the row was sent again. */
+static bool
 mutate_done(struct op *op, struct kg_http_resp *resp)
 {
 	struct kg_store *st = op->k->store;
@@ -1425,14 +1472,17 @@ mutate_done(struct op *op, struct kg_http_resp *resp)
 	                  : kg_kigo_json_token_result(body, resp->body.len, &tok, &act, &cause);
 	if (err != KG_ERR_OK) {
 		struct errh e;
+
+		if (reread(op, resp, cause != NULL ? cause : "unreadable")) {
+			free(cause);
+			return false;
+		}
+		/* unknown outcome: the row stays pending for kg_kigo_resume */
 		error_protocol(op, resp, cause, &e);
-		if (kg_store_mutation_finish(st, op->mut.id, KG_MUT_FAILED, e.message) != KG_ERR_OK)
-			kg_log_warn("kigo: could not mark mutation %lld failed",
-			            (long long)op->mut.id);
 		deliver_error(op, &e.pub);
 		errh_clear(&e);
 		free(cause);
-		return;
+		return true;
 	}
 	/* The activity feeds this ticket's summary: keep the ticket we sent. */
 	if (kg_str_empty(act.ticket_ref)) {
@@ -1477,6 +1527,7 @@ mutate_done(struct op *op, struct kg_http_resp *resp)
 	kg_customer_clear(&cus);
 	kg_activity_clear(&act);
 	free(cause);
+	return true;
 }
 
 static void
@@ -1518,9 +1569,12 @@ on_http(struct kg_http_resp *resp, void *ud)
 	op->delivering = true;
 	if (resp->err == KG_ERR_OK && resp->status >= 200 && resp->status < 300) {
 		if (op->kind == OP_MUTATE)
-			mutate_done(op, resp);
+			done = mutate_done(op, resp);
 		else
 			done = read_done(op, resp);
+	} else if (op->kind == OP_MUTATE && resp->err == KG_ERR_TOOBIG &&
+	           reread(op, resp, "over the size limit")) {
+		done = false;
 	} else {
 		struct errh e;
 

@@ -450,6 +450,58 @@ describe_failure(struct sn_req *r, const struct kg_http_resp *resp, struct kg_sn
 	return out;
 }
 
+/* " (request id X)" or "", for the end of a sentence. */
+static char *
+rid_tail(const struct kg_http_resp *resp)
+{
+	return resp->request_id != NULL ? kg_xasprintf(" (request id %s)", resp->request_id)
+	                                : kg_xstrdup("");
+}
+
+/* What an unreadable 2xx body was: an HTML page, or the parser's words. */
+static char *
+unreadable(const struct kg_http_resp *resp, const char *cause)
+{
+	const char *hint = kg_http_body_hint(resp);
+
+	return hint != NULL ? kg_xasprintf("it was %s; check the proxy settings and "
+	                                   "servicenow.instance_url", hint)
+	                    : kg_xstrdup(cause != NULL ? cause : "it could not be parsed");
+}
+
+/*
+ * A PATCH answered 2xx counts only when the answer is the record we wrote
+ * to ({"result": {"sys_id": ...}}): a proxy's page or a cut body says
+ * nothing about whether ServiceNow has the entry, so it is ambiguous and the
+ * outbox looks before it sends again.
+ */
+static void
+finish_write(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *res, char **msg)
+{
+	char *cause = NULL, *sys_id = NULL, *why, *rid;
+
+	if (kg_sn_json_field(resp->body.data, resp->body.len, "sys_id", &sys_id, &cause) ==
+	    KG_ERR_OK && kg_strcaseeq(sys_id, r->sys_id)) {
+		free(sys_id);
+		return;
+	}
+	if (cause == NULL)
+		cause = kg_xstrdup("it names another record");
+	why = unreadable(resp, cause);
+	rid = rid_tail(resp);
+	res->err = KG_ERR_PROTOCOL;
+	res->ambiguous = true;
+	*msg = kg_xasprintf("ServiceNow's answer (HTTP %ld) to the write of %s could not be read "
+	                    "(%s), so it is not known whether the entry was added; it is looked "
+	                    "for before anything is sent again.%s",
+	                    resp->status, r->what, why, rid);
+	res->message = *msg;
+	free(rid);
+	free(why);
+	free(sys_id);
+	free(cause);
+}
+
 static void
 finish_ticket(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *res, char **msg)
 {
@@ -500,11 +552,14 @@ finish_ticket(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *
 			}
 		}
 	}
-	if (res->err != KG_ERR_OK && *msg == NULL)
-		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.%s%s%s",
-		                    r->what, cause, resp->request_id ? " (request id " : "",
-		                    resp->request_id ? resp->request_id : "",
-		                    resp->request_id ? ")" : "");
+	if (res->err != KG_ERR_OK && *msg == NULL) {
+		char *why = unreadable(resp, cause), *rid = rid_tail(resp);
+
+		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s. Press r to "
+		                    "try again.%s", r->what, why, rid);
+		free(why);
+		free(rid);
+	}
 	if (hit != NULL)
 		((struct kg_ticket *)hit)->fetched_at = kg_wall_now();
 	/* no dot-walked caller fields in the answer: the callback reads sys_user */
@@ -530,9 +585,14 @@ finish_user(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *re
 		res->err = KG_ERR_PROTOCOL;
 		kg_set_cause(&cause, "it is another user");
 	}
-	if (res->err != KG_ERR_OK)
-		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.", r->what,
-		                    cause);
+	if (res->err != KG_ERR_OK) {
+		char *why = unreadable(resp, cause), *rid = rid_tail(resp);
+
+		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.%s", r->what,
+		                    why, rid);
+		free(why);
+		free(rid);
+	}
 	r->cb.user(res->err, res->err == KG_ERR_OK ? &u : NULL, *msg, r->ud);
 	kg_user_clear(&u);
 	free(cause);
@@ -573,9 +633,13 @@ finish_find(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *re
 		return true;
 	}
 	if (res->err != KG_ERR_OK) {
-		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.", r->what,
-		                    cause);
+		char *why = unreadable(resp, cause), *rid = rid_tail(resp);
+
+		*msg = kg_xasprintf("ServiceNow's answer for %s could not be read: %s.%s", r->what,
+		                    why, rid);
 		res->message = *msg;
+		free(why);
+		free(rid);
 	}
 	r->cb.find(res, found, r->ud);
 	free(cause);
@@ -633,6 +697,7 @@ on_done(struct kg_http_resp *resp, void *ud)
 		finish_user(r, resp, &res, &msg);
 		break;
 	case SN_WRITE:
+		finish_write(r, resp, &res, &msg);
 		r->cb.write(&res, r->ud);
 		break;
 	case SN_FIND:
@@ -800,6 +865,7 @@ kg_sn_journal_add(struct kg_sn *sn, const char *table, const char *sys_id, const
 	if (!kg_sn_name_valid(table) || !kg_sn_sys_id_valid(sys_id) || !kg_sn_name_valid(field))
 		return req_refuse(r, "a journal entry for an invalid record");
 	r->what = kg_xasprintf("the %s of %s %s", field, table, sys_id);
+	r->sys_id = kg_xstrdup(sys_id);
 	{
 		const char *segs[] = {"api", "now", "table", table, sys_id, NULL};
 		const char *query[] = {"sysparm_fields", "sys_id", NULL};

@@ -104,6 +104,14 @@ char *kg_url_build(const char *base, const char *const *path_segments,
 /* True when url parses and its scheme is https. */
 bool kg_url_is_https(const char *url);
 
+/*
+ * For a message about a body that could not be read: "an HTML page, which
+ * a proxy or a login page sends in place of the service's answer" when the
+ * body is HTML (Content-Type text/html, or it starts with '<'); NULL
+ * otherwise (the decoder's own words then say what was wrong).
+ */
+const char *kg_http_body_hint(const struct kg_http_resp *resp);
+
 /* "GET", "POST", ... */
 const char *kg_http_method_str(enum kg_http_method m);
 
