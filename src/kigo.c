@@ -705,6 +705,14 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 	e->pub.status = resp->err == KG_ERR_OK ? resp->status : 0;
 	if (resp->err != KG_ERR_OK) {
 		char *detail = kg_sanitize_str(resp->error ? resp->error : kg_err_str(resp->err));
+		char *tail = resp->request_id ? kg_xasprintf(" (request id %s)", resp->request_id)
+		                              : NULL;
+		size_t dl = strlen(detail), tl = tail ? strlen(tail) : 0;
+
+		/* kg_http's sentence ends with the request id: it is said once, last */
+		if (tail != NULL && dl >= tl && strcmp(detail + dl - tl, tail) == 0)
+			detail[dl - tl] = '\0';
+		free(tail);
 
 		e->pub.err = resp->err;
 		if (resp->err == KG_ERR_TOOBIG && mutation) {
@@ -715,8 +723,7 @@ error_from_resp(struct op *op, const struct kg_http_resp *resp, struct errh *e)
 			                  "same idempotency key, on r (refresh) or the next start");
 		} else if (resp->err == KG_ERR_TOOBIG) {
 			why = kg_xasprintf("Kigo's answer could not be read (%s)", detail);
-			next = kg_xstrdup("Press r to try again; report it to the Kigo team if it "
-			                  "persists");
+			next = kg_xstrdup("Press r to try again");
 		} else if (mutation && resp->request_sent) {
 			e->pub.pending = true;
 			why = kg_xasprintf("the reply was lost (%s), so Kigo may or may not have "

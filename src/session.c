@@ -1418,6 +1418,9 @@ kg_session_refresh(struct kg_session *s)
 	if (!s->network_started)
 		return;
 	set_error(s, NULL);
+	/* actions whose answer was lost or unreadable: completed with their key */
+	if (s->kigo != NULL)
+		(void)kg_kigo_resume(s->kigo, on_resumed, s);
 	fetch_ticket(s);
 	fetch_tokens(s);
 	if (!kg_str_empty(s->query))

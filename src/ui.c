@@ -566,8 +566,18 @@ open_help(struct kg_ui *ui)
 		char *raw = kg_buf_steal(&b), *p = raw, *nlp;
 		struct kg_buf o;
 		char *pad = kg_text_fit("", kw, KG_TEXT_PAD);
+		const char *err = kg_session_last_error(ui->s);
 
 		kg_buf_init(&o, 0);
+		/* the status bar may have elided the last error: here it is whole */
+		if (err != NULL) {
+			nl = kg_text_wrap(err, width - 4, &lines);
+			(void)kg_buf_puts(&o, "Last error:\n");
+			for (j = 0; j < nl; j++)
+				(void)kg_buf_printf(&o, "%s\n", lines[j]);
+			(void)kg_buf_puts(&o, "\n");
+			kg_text_lines_free(&lines, nl);
+		}
 		while ((nlp = strchr(p, '\n')) != NULL) {
 			if (strncmp(p, "  ", 2) == 0)
 				(void)kg_buf_puts(&o, pad);
