@@ -93,14 +93,14 @@ draw_hints(struct kg_pane *p, int y)
 #define MORE_TEXT " shows all"
 
 /*
- * An error too long for the first row goes on over the hints row (? lists
+ * A message too long for the first row goes on over the hints row (? lists
  * the keys anyway): its start on row 0, the rest on row 1, and when even
  * that is too long the rest's middle is elided, the request id kept, and
  * "? shows all" says where the whole text is (the help overlay).
  * False when the error fits the first row alone.
  */
 static bool
-draw_long_error(struct kg_pane *p, const char *e, int lw)
+draw_long_error(struct kg_pane *p, const char *e, int lw, enum kg_role role)
 {
 	struct kg_ui *ui = p->ui;
 	int w0 = p->r.w - lw, w1 = p->r.w - 2, mw;
@@ -115,8 +115,7 @@ draw_long_error(struct kg_pane *p, const char *e, int lw)
 	first = kg_xstrndup(e, cut);
 	for (rest = e + cut; *rest == ' '; rest++)
 		;
-	kg_ui_put(ui, p->win, 0, lw, first, w0, KG_TEXT_PAD | (ascii ? KG_TEXT_ASCII : 0),
-	          KG_ROLE_BAD);
+	kg_ui_put(ui, p->win, 0, lw, first, w0, KG_TEXT_PAD, role);
 	if (kg_text_width(rest) <= w1) {
 		second = kg_xstrdup(rest);
 		mw = 0;
@@ -124,8 +123,7 @@ draw_long_error(struct kg_pane *p, const char *e, int lw)
 		mw = kg_text_width(MORE_KEY MORE_TEXT) + 2;
 		second = fit_error(rest, w1 - mw, ascii);
 	}
-	kg_ui_put(ui, p->win, 1, 1, second, w1, KG_TEXT_PAD | (ascii ? KG_TEXT_ASCII : 0),
-	          KG_ROLE_BAD);
+	kg_ui_put(ui, p->win, 1, 1, second, w1, KG_TEXT_PAD, role);
 	if (mw > 0) {
 		int x = 1 + w1 - mw + 2;
 
@@ -159,12 +157,16 @@ status_frame(struct kg_pane *p)
 	wclrtoeol(p->win);
 	/* the UI's own notice is newer than the session's last error */
 	if (ui->message != NULL) {
-		msg = kg_text_fit(ui->message, p->r.w - lw, !ui->utf8 ? KG_TEXT_ASCII : 0);
-		kg_ui_put(ui, p->win, 0, lw, msg, p->r.w - lw, KG_TEXT_PAD, KG_ROLE_STATUS);
+		if (draw_long_error(p, ui->message, lw, KG_ROLE_STATUS)) {
+			hints = false;
+		} else {
+			msg = kg_text_fit(ui->message, p->r.w - lw, !ui->utf8 ? KG_TEXT_ASCII : 0);
+			kg_ui_put(ui, p->win, 0, lw, msg, p->r.w - lw, KG_TEXT_PAD, KG_ROLE_STATUS);
+		}
 	} else if (err != NULL) {
 		char *e = kg_xasprintf("error: %s", err);
 
-		if (draw_long_error(p, e, lw)) {
+		if (draw_long_error(p, e, lw, KG_ROLE_BAD)) {
 			hints = false;
 		} else {
 			msg = fit_error(e, p->r.w - lw, !ui->utf8);

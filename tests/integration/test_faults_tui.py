@@ -166,6 +166,16 @@ def flat(scr):
     return scr.replace("\n", "")
 
 
+def prose(scr):
+    """The screen's text as one line: of each row its longest stretch
+    between box edges (a dialog's or the help's text, not what shows
+    beside it), rows joined by a space, runs of spaces squeezed, so a
+    sentence wrapped over rows reads whole."""
+    rows = [max(r.split("\u2502"), key=len).strip(" \u2500\u250c\u2510\u2514\u2518")
+            for r in scr.splitlines()]
+    return re.sub(r"\s+", " ", " ".join(r for r in rows if r))
+
+
 def faulted_ids(fake, kind):
     return [q["request_id"] for q in fake.ctl.requests() if q["fault"] == kind]
 
@@ -175,7 +185,7 @@ def said_with_rid(t, fake, kind, words, timeout=30):
     def ok(scr):
         ids = faulted_ids(fake, kind)
         return ids and any(i in flat(scr) for i in ids) and \
-            all(re.search(w, scr, re.I) for w in words)
+            all(re.search(w, prose(scr), re.I) for w in words)
     return t.wait_for(ok, timeout=timeout, what="%s said with its request id %s" % (
         words, faulted_ids(fake, kind)))
 
@@ -187,7 +197,7 @@ def help_shows_all(t, words):
     scr = t.wait_for("Keys (Esc closes)", timeout=3, what="help")
     check(time.time() - t0 < 3, "help took %.1fs" % (time.time() - t0))
     for w in words:
-        check(re.search(w, scr, re.I), "help lacks /%s/:\n%s" % (w, scr))
+        check(re.search(w, prose(scr), re.I), "help lacks /%s/:\n%s" % (w, scr))
     t.keys("Escape")
 
 
@@ -318,16 +328,15 @@ def case_mutations():
         k.fault("shape", path="/api/v1/tokens/%s/actions" % tid, method="POST", shape="array")
         t.keys("o")
         t.wait_for("Other action", timeout=10)
-        t.keys("Down", "Enter")
-        t.wait_for("xtend", timeout=10)
-        t.type("2031-01-31")
-        t.keys("Tab")
+        t.keys("Down", "Down", "Enter")
+        t.wait_for("Other action: extend", timeout=10)
+        t.keys("Tab")           # the new expiry as proposed
         t.type("fault extend")
         t.keys("Enter")
         acted(t, 6, "Recorded")
         # return: one work note with all six
         t.keys("R")
-        t.wait_for("kigo-sync-id", timeout=10)
+        t.wait_for("this note will be added", timeout=10)
         t.keys("y")
         rc = t.rc(timeout=40)
         check(rc == 0, "exit %s; screen:\n%s" % (rc, t.screen()))
@@ -393,8 +402,9 @@ def case_pending_then_r():
         t.wait_for("Dispute the selected token", timeout=10)
         t.type("fault pending")
         t.keys("Enter")
-        said_with_rid(t, st.kigo, "html", [r"HTML page", r"pending"], timeout=40)
-        help_shows_all(t, [r"Disputing token", r"not known", r"same idempotency key"])
+        said_with_rid(t, st.kigo, "html", [r"Disputing token", r"HTML page"], timeout=40)
+        help_shows_all(t, [r"Disputing token", r"HTML page", r"not known", r"pending",
+                           r"same idempotency key"])
         muts = db_rows(st, "SELECT state FROM mutations")
         check(muts == [("pending",)], "mutations while spoiled: %r" % muts)
         sends = len([q for q in st.kigo.ctl.requests() if q["method"] == "POST"])
@@ -405,7 +415,7 @@ def case_pending_then_r():
                    db_rows(st, "SELECT state FROM mutations") == [("done",)], timeout=30,
                    what="the dispute completed by r")
         t.keys("R")
-        t.wait_for("kigo-sync-id", timeout=10)
+        t.wait_for("this note will be added", timeout=10)
         t.keys("y")
         check(t.rc(timeout=40) == 0, "exit; screen:\n%s" % t.screen())
     finally:
@@ -435,15 +445,18 @@ def return_case(kind, **kw):
             st.sn.ctl.fault(kind, next=1000 if kw.get("commit") is False else 1,
                             path=SN_API + "incident/", method="PATCH", **kw)
             t.keys("R")
-            t.wait_for("kigo-sync-id", timeout=10)
+            t.wait_for("this note will be added", timeout=10)
             t.keys("y")
             if kw.get("commit") is False:
                 # never reached ServiceNow: pending, said, the client stays
                 said_with_rid(t, st.sn, kind, [r"pending", r"HTML page"], timeout=40)
                 check(notes(st, "fault return") == [], "a note arrived through the proxy")
                 st.sn.ctl.clear_faults()
+                t.keys("Escape")        # back to the ticket; R again
+                t.wait_for(lambda s: "Return to ServiceNow" not in s, timeout=10,
+                           what="the dialog closed")
                 t.keys("R")
-                t.wait_for("kigo-sync-id", timeout=10)
+                t.wait_for("this note will be added", timeout=10)
                 t.keys("y")
             check(t.rc(timeout=40) == 0, "exit; screen:\n%s" % t.screen())
         finally:
