@@ -154,7 +154,10 @@ kg_cmd_login(const struct kg_cli *cli, const struct kg_config *cfg)
 	enum kg_err err;
 	int rc;
 
-	if (kg_log_open(NULL, cli->verbose, &cause) != KG_ERR_OK)
+	/* Without -v only errors become log lines on stderr: this command says
+	 * the login's outcome (and every notice) in a line of its own, which a
+	 * WARN log line would only repeat. */
+	if (kg_log_open(NULL, cli->verbose > 0 ? cli->verbose : -1, &cause) != KG_ERR_OK)
 		kg_free(&cause);
 	lc.tty = isatty(STDOUT_FILENO) == 1;
 	lc.qr = lc.tty && !cli->no_qr;

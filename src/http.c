@@ -627,7 +627,63 @@ set_error(struct xfer *x, enum kg_err err, const char *fmt, ...)
 	free(msg);
 }
 
-/* Turn a curl result into resp->err and a sentence: what, why, what to do. */
+/* d contains w, ignoring case. */
+static bool
+has(const char *d, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *d != '\0'; d++)
+		if (strncasecmp(d, w, n) == 0)
+			return true;
+	return false;
+}
+
+/* Why a TLS handshake failed, in our words, from curl's detail d. */
+static const char *
+tls_why(const char *d)
+{
+	if (has(d, "expired"))
+		return "the server's certificate has expired (or this machine's clock is wrong)";
+	if (has(d, "not yet valid"))
+		return "the server's certificate is not valid yet (or this machine's clock is wrong)";
+	if (has(d, "subject name") || has(d, "does not match") || has(d, "hostname") ||
+	    has(d, "host name"))
+		return "the server's certificate is for another host name";
+	if (has(d, "revoked"))
+		return "the server's certificate has been revoked";
+	if (has(d, "self-signed") || has(d, "self signed") || has(d, "issuer") ||
+	    has(d, "unknown ca") || has(d, "verify failed") || has(d, "CA cert") ||
+	    has(d, "certificate chain"))
+		return "the server's certificate is not signed by a certificate authority this "
+		       "machine trusts";
+	return "the secure connection could not be set up";
+}
+
+/* How a connection broke, in our words, from curl's detail d. */
+static const char *
+net_why(CURLcode rc, const char *d)
+{
+	if (rc == CURLE_PARTIAL_FILE || has(d, "transfer closed") || has(d, "end of file") ||
+	    has(d, "unexpected eof"))
+		return "the connection closed before the whole answer arrived";
+	if (has(d, "reset"))
+		return "the connection was reset";
+	if (rc == CURLE_GOT_NOTHING || has(d, "empty reply"))
+		return "the server closed the connection without answering";
+	if (rc == CURLE_SEND_ERROR || has(d, "Send failure"))
+		return "the connection broke while the request was being sent";
+	if (rc == CURLE_RECV_ERROR || has(d, "Recv failure"))
+		return "the connection broke while the answer was awaited";
+	return "the connection broke";
+}
+
+/*
+ * Turn a curl result into resp->err and a sentence: what, why, what to do,
+ * in our words.  curl's own text (its error buffer) goes to the log line of
+ * the attempt (log_attempt, -v), never into the sentence: it is written for
+ * curl's developers ("getpeername() failed", "Recv failure").
+ */
 static void
 map_error(struct xfer *x, CURLcode rc)
 {
@@ -636,9 +692,9 @@ map_error(struct xfer *x, CURLcode rc)
 	/* A connection reset or closed during the handshake is the network's
 	 * fault, not the certificate's: say so (and retry). */
 	if (rc == CURLE_SSL_CONNECT_ERROR &&
-	    (strstr(d, "reset") != NULL || strstr(d, "Recv failure") != NULL ||
-	     strstr(d, "Send failure") != NULL || strstr(d, "SSL_ERROR_SYSCALL") != NULL ||
-	     strstr(d, "unexpected eof") != NULL))
+	    (has(d, "reset") || has(d, "Recv failure") || has(d, "Send failure") ||
+	     has(d, "SSL_ERROR_SYSCALL") || has(d, "unexpected eof") || has(d, "getpeername") ||
+	     has(d, "connection closed") || has(d, "Connection refused")))
 		rc = CURLE_RECV_ERROR;
 	switch (rc) {
 	case CURLE_OK:
@@ -646,12 +702,17 @@ map_error(struct xfer *x, CURLcode rc)
 		return;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		set_error(x, KG_ERR_DNS, "Could not resolve host name %s: %s; check the URL in your "
-		          "configuration, your network connection and DNS or proxy settings", x->host, d);
+		set_error(x, KG_ERR_DNS, "Could not resolve the host name %s%s; check the URL in your "
+		          "configuration, your network connection and DNS or proxy settings", x->host,
+		          rc == CURLE_COULDNT_RESOLVE_PROXY ? " (of the proxy)" : "");
 		return;
 	case CURLE_COULDNT_CONNECT:
-		set_error(x, KG_ERR_CONNECT, "Could not connect to %s: %s; the server may be down or a "
-		          "firewall or proxy blocks it; check the address and try again", x->host, d);
+		set_error(x, KG_ERR_CONNECT, "Could not connect to %s: %s; the server may be down or "
+		          "a firewall or proxy blocks it; check the address and try again", x->host,
+		          has(d, "refused") || has(d, "Couldn't connect") ? "the connection was refused"
+		          : has(d, "unreachable") || has(d, "No route")
+		                  ? "the network or the host is unreachable"
+		                  : "the connection could not be made");
 		return;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -663,11 +724,14 @@ map_error(struct xfer *x, CURLcode rc)
 		set_error(x, KG_ERR_TLS, "TLS certificate verification failed for %s: %s; kigo-tui "
 		          "could not verify the server's identity and sent nothing. If your "
 		          "organisation uses a private CA, set [tls] ca_bundle to its PEM file",
-		          x->host, d);
+		          x->host, tls_why(d));
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
 		set_error(x, KG_ERR_TIMEOUT, "Request to %s timed out: %s; the server or the network "
-		          "is slow or unreachable; try again later", x->host, d);
+		          "is slow or unreachable; try again later", x->host,
+		          has(d, "Connection timed out") || has(d, "connect")
+		                  ? "the connection could not be made in time"
+		                  : "no complete answer came in time");
 		return;
 	case CURLE_FILESIZE_EXCEEDED:
 	case CURLE_WRITE_ERROR:
@@ -680,14 +744,14 @@ map_error(struct xfer *x, CURLcode rc)
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
-		set_error(x, KG_ERR_BAD_INPUT, "Refusing URL for %s: %s; only https URLs are used, "
-		          "fix the URL in your configuration", x->host, d);
+		set_error(x, KG_ERR_BAD_INPUT, "Refusing the URL for %s: only well-formed https URLs "
+		          "are used; fix the URL in your configuration", x->host);
 		return;
 	default:
 		break;
 	}
 	set_error(x, KG_ERR_NETWORK, "The connection to %s failed: %s; check your network and "
-	          "try again", x->host, d);
+	          "try again", x->host, net_why(rc, d));
 }
 
 static bool

@@ -1364,9 +1364,8 @@ kg_kigo_mutate(struct kg_kigo *k, const struct kg_kigo_mutation *req, kg_kigo_mu
 	 * completed by kg_kigo_resume with this very key and body. */
 	err = kg_store_mutation_add(k->store, &m);
 	if (err != KG_ERR_OK) {
-		kg_set_cause(cause, "The action could not be saved to the local database (%s), so "
-		                    "it was not sent. Check the disk and try again.",
-		             kg_err_str(err));
+		kg_set_cause(cause, "The action could not be saved to the local database, so it was "
+		                    "not sent: %s.", kg_store_error(k->store));
 		mut_clear(&m);
 		return err;
 	}
@@ -1518,7 +1517,8 @@ mutate_done(struct op *op, struct kg_http_resp *resp)
 	else
 		kg_store_rollback(st);
 	if (err != KG_ERR_OK)
-		kg_log_warn("kigo: action applied but not recorded locally: %s", kg_err_str(err));
+		kg_log_warn("kigo: action applied but not recorded locally: %s",
+		            kg_store_error(st));
 
 	memset(&res, 0, sizeof(res));
 	res.mutation_id = op->mut.id;

@@ -254,8 +254,8 @@ kg_outbox_queue(struct kg_store *st, const struct kg_config *cfg, const struct k
 	err = kg_store_outbox_add(st, item, ids, n);
 	free(ids);
 	if (err != KG_ERR_OK) {
-		kg_set_cause(cause, "the summary for %s could not be stored (%s); nothing was sent",
-		             ticket->number, kg_err_str(err));
+		kg_set_cause(cause, "the summary for %s could not be stored, so nothing was sent: %s",
+		             ticket->number, kg_store_error(st));
 		kg_outbox_items_free(&item, 1);
 		return err;
 	}
@@ -378,7 +378,7 @@ item_done(struct kg_outbox_flush *f, enum kg_err err, const char *why)
 		if (serr != KG_ERR_OK) {
 			/* it is in ServiceNow; the next flush finds it there and marks it */
 			kg_log_error("outbox: summary %" PRId64 " is in ServiceNow but could not be "
-			             "marked sent (%s)", it->id, kg_err_str(serr));
+			             "marked sent: %s", it->id, kg_store_error(f->st));
 		}
 		it->state = KG_OUTBOX_SENT;
 		f->sent++;
@@ -506,8 +506,11 @@ step_send(struct kg_outbox_flush *f)
 	/* recorded before the send: after a crash, the next run checks first */
 	err = kg_store_outbox_attempt(f->st, it->id, NULL);
 	if (err != KG_ERR_OK) {
-		item_done(f, err, "the attempt could not be recorded in the local database, so it "
-		                  "was not sent.");
+		char *why = kg_xasprintf("the attempt could not be recorded in the local database, "
+		                         "so it was not sent: %s.", kg_store_error(f->st));
+
+		item_done(f, err, why);
+		free(why);
 		return;
 	}
 	it->attempts++;
@@ -570,8 +573,8 @@ kg_outbox_flush(struct kg_loop *loop, struct kg_sn *sn, struct kg_store *st,
 	f->lock_fd = flush_lock(st, &f->busy);
 	err = kg_store_outbox_pending(st, ticket_ref, &f->items, &f->n);
 	if (err != KG_ERR_OK) {
-		kg_set_cause(cause, "the pending ServiceNow summaries could not be read (%s)",
-		             kg_err_str(err));
+		kg_set_cause(cause, "the pending ServiceNow summaries could not be read: %s",
+		             kg_store_error(st));
 		flush_free(f);
 		return NULL;
 	}

@@ -1479,7 +1479,10 @@ kg_session_return(struct kg_session *s)
 		kg_set_cause(&cause, "The ticket is not loaded yet, so there is nothing to write "
 		                     "the summary to. Press r to retry.");
 		err = KG_ERR_PENDING;
-	} else if (kg_store_list_activity(s->store, ref, true, &rows, &n) == KG_ERR_OK && n > 0) {
+	} else if ((err = kg_store_list_activity(s->store, ref, true, &rows, &n)) != KG_ERR_OK) {
+		kg_set_cause(&cause, "The actions on %s could not be read from the local database, "
+		                     "so no summary was sent: %s.", ref, kg_store_error(s->store));
+	} else if (n > 0) {
 		err = kg_outbox_queue(s->store, s->cfg, &s->ticket, rows, n, NULL, &cause);
 	}
 	kg_activity_rows_free(&rows, n);

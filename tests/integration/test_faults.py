@@ -61,6 +61,27 @@ def clean(r):
         check(not bad, "control characters on the terminal: %r in %r" % (bad[:5], r))
 
 
+# curl's own words (its error buffer): for the log and -v, never a message
+CURLISMS = re.compile(r"getpeername|Recv failure|Send failure|errno|SSL_ERROR|OpenSSL|"
+                      r"Couldn't|Failed to connect|after \d+ ms|curl|Connection reset by peer")
+
+
+def ours(r):
+    """Messages speak our words: no curl error-buffer text without -v."""
+    m = CURLISMS.search(r.err)
+    check(m is None, "curl's words %r in a message: %r" % (m and m.group(0), r))
+
+
+def once(r, prefix):
+    """The command's final message (the line starting with prefix) is the
+    only place its text appears: no WARN log line repeats it without -v."""
+    lines = [l for l in r.err.splitlines() if l.startswith(prefix)]
+    check(len(lines) == 1, "%d lines start with %r: %r" % (len(lines), prefix, r))
+    core = lines[0][len(prefix):][:60]
+    check(r.err.count(core) == 1, "the message is printed %d times: %r" % (r.err.count(core), r))
+    check(" WARN " not in r.err, "a WARN log line without -v: %r" % r)
+
+
 def last_request_id(fake, prefix):
     ids = [q["request_id"] for q in fake.ctl.requests() if q["path"].startswith(prefix)]
     return ids[-1] if ids else None
@@ -106,7 +127,8 @@ def login_case(name, make, rc=EXIT_UNAVAILABLE, words=(), rid=False, max_s=20, o
         else:
             check(r.rc == rc, "exit %s, want %s: %r" % (r.rc, rc, r))
             said(r, r"login", *words_all)
-            check(r.err.count("kigo-tui: login:") == 1, "one final message: %r" % r)
+            once(r, "kigo-tui: login: ")
+            ours(r)
         if rid and fake is not None:
             want = last_request_id(fake, exp.get("rid_path", "/"))
             check(want and want in r.err, "request id %s not quoted: %r" % (want, r))
@@ -136,7 +158,7 @@ def persistent(kind, retry_after=None, path="/.well-known"):
     return make
 
 
-def once(kind, path):
+def once_fault(kind, path):
     def make():
         f = idp()
         f.ctl.fault(kind, next=1, path=path)
@@ -176,7 +198,10 @@ LOGIN = [
     # (past the handshake and the discovery document, inside /device)
     login_case("login/reset_mid_reply", proxied("--cut-after", "1200"),
                words=[r"reset|connection", r"try again"]),
-    login_case("login/reset_once", once("reset", "/device"), ok=True),
+    login_case("login/reset_once", once_fault("reset", "/device"), ok=True),
+    # the proxy cuts the TLS handshake itself (50 bytes into the server's hello)
+    login_case("login/handshake_cut", proxied("--cut-after", "50"),
+               words=[r"reset|connection", r"try again"]),
     login_case("login/stall", proxied("--stall"), words=[r"timed out|did not answer"],
                max_s=HTTP_TIMEOUT_S + 15),
     login_case("login/429_retry_after", persistent("429", retry_after=1),
@@ -187,7 +212,7 @@ LOGIN = [
     login_case("login/503", persistent("503"), words=[r"HTTP 503", r"try again"], rid=True),
     login_case("login/504", persistent("504", path="/device"), words=[r"HTTP 504", r"try again"],
                rid=True),
-    login_case("login/503_once", once("503", "/token"), ok=True),
+    login_case("login/503_once", once_fault("503", "/token"), ok=True),
     login_case("login/over_cap", body("oversized"), words=[r"too large"]),
     login_case("login/token_over_cap", body("oversized", "polls"), words=[r"too large"]),
     login_case("login/truncated_json", body("malformed"), words=[r"not valid JSON"], rid=True),
@@ -195,6 +220,24 @@ LOGIN = [
     login_case("login/clock_ahead_2h", clock_off(TWO_HOURS), ok=True),
     login_case("login/clock_behind_2h", clock_off(-TWO_HOURS), ok=True),
 ]
+
+
+def case_verbose_keeps_curl():
+    """With -v the log keeps curl's own detail of a cut handshake (the
+    message itself stays in our words)."""
+    f = idp()
+    url = "https://127.0.0.1:%d" % env.proxy(f.port, "--cut-after", "50")
+    conf = env.config(name="verbose-cut.conf", okta=url, state_dir=env.path("st-verbose-cut"))
+    r = env.run(conf, "-v", "login", "--no-qr", timeout=HTTP_TIMEOUT_S * 3)
+    check(r.rc == EXIT_UNAVAILABLE, "exit %s: %r" % (r.rc, r))
+    logged = [l for l in r.err.splitlines() if " INFO HTTP " in l and "attempt" in l]
+    check(logged and all(CURLISMS.search(l) for l in logged),
+          "the -v log lacks curl's detail: %r" % r)
+    final = [l for l in r.err.splitlines() if l.startswith("kigo-tui: login: ")]
+    check(len(final) == 1 and not CURLISMS.search(final[0]), "the message: %r" % r)
+
+
+LOGIN.append(("login/verbose_keeps_curl_detail", case_verbose_keeps_curl))
 
 
 # -- sync: summaries to ServiceNow ---------------------------------------------
@@ -229,6 +272,7 @@ def sync_case(name, setup, rc=EXIT_TEMPFAIL, words=(), rid=False, max_s=25, sent
         check(r.rc == (0 if sent else rc), "exit %s, want %s: %r" % (r.rc, 0 if sent else rc, r))
         if not sent:
             said(r, sid, r"pending", *words)
+        ours(r)
         if rid:   # one of the ids ServiceNow gave (the last try's, or the check's)
             ids = [q["request_id"] for q in sn.ctl.requests() if q["path"].startswith("/api/")]
             check(any(i in r.err for i in ids), "no request id of %r quoted: %r" % (ids, r))
@@ -367,6 +411,40 @@ SYNC += [
                                                ("oversize", JOURNAL, "GET", {})),
               words=[r"may already be in ServiceNow", r"larger than the limit"]),
 ]
+
+
+def case_sync_store_locked():
+    """Another process holds the database's write lock through the whole
+    sync: the attempt cannot be recorded, so nothing is sent, and the
+    message names the database file and what to do."""
+    tag = "sync-store-locked"
+    sn = env.fake("servicenow_fake.py")
+    state = env.path("st-" + tag)
+    conf = env.config(name=tag + ".conf", sn=sn.base, state_dir=state, secrets="memory")
+    p = F.subprocess.run([TOOL, conf, "queue", INC, INC_SYS, "1"], capture_output=True,
+                         text=True, env=env.env(), timeout=60)
+    check(p.returncode == 0, "sn_tool queue: %s %s" % (p.stdout, p.stderr))
+    sid = dict(l.partition("=")[::2] for l in p.stdout.splitlines())["sync_id"]
+    dbfile = os.path.join(state, "kigo-tui.db")
+    db = F.sqlite3.connect(dbfile, timeout=1, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        r = env.run(conf, "sync", timeout=60)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    check(r.rc not in (0, None), "sync with the database locked: %r" % r)
+    clean(r)
+    ours(r)
+    said(r, sid, r"pending", r"local database", re.escape(dbfile), r"try again")
+    check(journal_count(sn, sid) == 0, "sent although the attempt was not recorded")
+    r2 = env.run(conf, "sync", timeout=60)
+    check(r2.rc == 0, "sync after the lock: %r" % r2)
+    check(journal_count(sn, sid) == 1, "summary %s is %d times in the journal" % (
+        sid, journal_count(sn, sid)))
+
+
+SYNC.append(("sync/store_locked", case_sync_store_locked))
 
 
 # -- doctor: every service at once ----------------------------------------------
