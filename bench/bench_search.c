@@ -3,7 +3,7 @@
  * state database filled by gen_customers (benchmark figure 4's floor).
  *
  *   bench_search STATE_DIR [KEYSTROKES (10000)] [SEED (4)] [--emit FILE] [--sql]
- *                [--cache-kib N]
+ *                [--cache-kib N] [--limit N] [--candidates N]
  *
  * Builds a seeded stream of realistic typing: an agent picks a customer and
  * types part of a name ("harriet oka"), an email ("jane.doe4"), the digits
@@ -17,6 +17,10 @@
  *
  * --cache-kib N sets SQLite's page cache after the store opened (the
  * client's own setting otherwise), to show what it costs in memory and time.
+ *
+ * --limit N asks for N rows instead of the client's limit; --candidates N
+ * bounds the trigram candidates of the --sql statement (the store's bound
+ * otherwise): what-ifs for docs/benchmarks.md.
  *
  * --emit FILE writes the typed strings, one per line, so the pty driver
  * (bench/ui_bench.py) can type the same queries into the real binary.
@@ -40,6 +44,10 @@
 
 #define CLIENT_LIMIT 200          /* SEARCH_LOCAL_LIMIT in src/session.c */
 #define FTS_CANDIDATES 5000       /* KG_SEARCH_CANDIDATES in src/store_cache.c */
+#define MAX_LIMIT 1000
+
+static long long limit_rows = CLIENT_LIMIT;
+static long long candidates = FTS_CANDIDATES;
 #define SHORT_SCAN 10000          /* KG_SEARCH_SHORT_SCAN */
 
 #define SQL_OF(name, sql) [KG_STMT_##name] = sql,
@@ -194,7 +202,7 @@ run_sql(sqlite3_stmt *fts, sqlite3_stmt *shrt, sqlite3_stmt *byrid, const char *
 {
 	char buf[512], *p = buf;
 	size_t rows = 0, nrid = 0, chars = chars_of(q, len);
-	sqlite3_int64 rids[CLIENT_LIMIT];
+	sqlite3_int64 rids[MAX_LIMIT];
 	sqlite3_stmt *s;
 
 	if (chars >= 3) {
@@ -208,8 +216,8 @@ run_sql(sqlite3_stmt *fts, sqlite3_stmt *shrt, sqlite3_stmt *byrid, const char *
 		*p = '\0';
 		s = fts;
 		sqlite3_bind_text(s, 1, buf, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, FTS_CANDIDATES);
-		sqlite3_bind_int64(s, 3, CLIENT_LIMIT);
+		sqlite3_bind_int64(s, 2, candidates);
+		sqlite3_bind_int64(s, 3, limit_rows);
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			(void)sqlite3_column_text(s, 1);
 			rows++;
@@ -227,7 +235,7 @@ run_sql(sqlite3_stmt *fts, sqlite3_stmt *shrt, sqlite3_stmt *byrid, const char *
 		sqlite3_bind_text(s, 1, buf, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 2, SHORT_SCAN);
 		/* as the store does: hits from the covering index, then each row by rid */
-		while (nrid < CLIENT_LIMIT && sqlite3_step(s) == SQLITE_ROW)
+		while (nrid < (size_t)limit_rows && sqlite3_step(s) == SQLITE_ROW)
 			if (sqlite3_column_int(s, 1) != 0)
 				rids[nrid++] = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
@@ -271,6 +279,10 @@ main(int argc, char **argv)
 			sql = true;
 		else if (strcmp(argv[i], "--cache-kib") == 0 && i + 1 < argc)
 			cache_kib = strtoll(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+			limit_rows = strtoll(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--candidates") == 0 && i + 1 < argc)
+			candidates = strtoll(argv[++i], NULL, 10);
 		else if (dir == NULL)
 			dir = argv[i];
 		else if (npos++ == 0)
@@ -278,6 +290,10 @@ main(int argc, char **argv)
 		else
 			seed = strtoull(argv[i], NULL, 10);
 	}
+	if (limit_rows < 1 || limit_rows > MAX_LIMIT)
+		limit_rows = CLIENT_LIMIT;
+	if (candidates < 1)
+		candidates = FTS_CANDIDATES;
 	if (dir == NULL || keystrokes == 0) {
 		fprintf(stderr, "usage: bench_search STATE_DIR [KEYSTROKES] [SEED] [--emit FILE] [--sql]\n");
 		return 64;
@@ -339,7 +355,8 @@ main(int argc, char **argv)
 			t0 = now_ms();
 			if (sql) {
 				n = run_sql(fts, shrt, byrid, q, len);
-			} else if (kg_store_search_customers(st, q, CLIENT_LIMIT, &res, &n) != KG_ERR_OK) {
+			} else if (kg_store_search_customers(st, q, (size_t)limit_rows, &res, &n) !=
+			           KG_ERR_OK) {
 				fprintf(stderr, "bench_search: %s\n", kg_store_error(st));
 				free(q);
 				free(typed);
