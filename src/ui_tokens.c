@@ -77,7 +77,8 @@ tokens_row(struct kg_pane *p, int y, size_t row, bool selected)
 	 * then rewrites about 30 cells, which matters over a slow SSH link.
 	 */
 	role = selected ? (p->focused ? KG_ROLE_SELECTED : KG_ROLE_SELECTED_DIM) : KG_ROLE_NORMAL;
-	srole = kg_ui_token_role(v[row].status);
+	/* active is the usual status: its word alone; colour marks the others */
+	srole = v[row].status == KG_TOKEN_ACTIVE ? KG_ROLE_NORMAL : kg_ui_token_role(v[row].status);
 	kg_ui_put(ui, p->win, y, 0, selected ? (ui->utf8 ? "\xe2\x96\xb8" : ">") : " ", 1, 0, role);
 	x = 1;
 	kg_ui_put(ui, p->win, y, x, v[row].id, ID_W, KG_TEXT_PAD, role);
