@@ -117,6 +117,8 @@ struct kg_session {
 	/* return */
 	struct kg_outbox_flush *flush;
 	bool flush_is_return;
+	bool return_waiting;         /* y came while actions were on their way to Kigo */
+	size_t resuming;             /* interrupted actions being resumed (start-up, r) */
 };
 
 /* ---- small helpers ---- */
@@ -703,6 +705,25 @@ start_flush(struct kg_session *s, bool is_return)
 
 /* ---- mutations ---- */
 
+/* Actions on their way to Kigo: a summary written now could not say what
+ * became of them (and one applied after the return would be in no note). */
+static size_t
+actions_in_flight(const struct kg_session *s)
+{
+	return (s->action_req != 0 ? 1 : 0) + s->resuming;
+}
+
+static void return_now(struct kg_session *s);
+
+static void
+return_if_waiting(struct kg_session *s)
+{
+	if (s->return_waiting && actions_in_flight(s) == 0) {
+		s->return_waiting = false;
+		return_now(s);
+	}
+}
+
 static void
 clear_result(struct kg_session *s)
 {
@@ -791,6 +812,7 @@ on_mutated(const struct kg_kigo_result *r, void *ud)
 	s->result.allowed = s->res_allowed;
 	reload_activity(s);
 	s->changes |= KG_CHG_RESULT | KG_CHG_TOKENS;
+	return_if_waiting(s);
 }
 
 static void
@@ -798,10 +820,13 @@ on_resumed(const struct kg_kigo_result *r, void *ud)
 {
 	struct kg_session *s = ud;
 
+	if (s->resuming > 0)
+		s->resuming--;
 	if (r->error != NULL && !r->error->pending)
 		set_error(s, r->error->message);
 	reload_tokens(s);
 	reload_activity(s);
+	return_if_waiting(s);
 }
 
 static enum kg_token_status
@@ -1088,7 +1113,7 @@ start_network(struct kg_session *s)
 {
 	s->network_started = true;
 	fetch_ticket(s);
-	if (s->kigo != NULL && kg_kigo_resume(s->kigo, on_resumed, s) > 0)
+	if (s->kigo != NULL && (s->resuming += kg_kigo_resume(s->kigo, on_resumed, s)) > 0)
 		kg_log_info("resuming pending token actions from an earlier run");
 	if (s->have_customer && s->customer.name == NULL) {
 		/* chosen before the network was up and not cached: ask for the record too */
@@ -1420,7 +1445,7 @@ kg_session_refresh(struct kg_session *s)
 	set_error(s, NULL);
 	/* actions whose answer was lost or unreadable: completed with their key */
 	if (s->kigo != NULL)
-		(void)kg_kigo_resume(s->kigo, on_resumed, s);
+		s->resuming += kg_kigo_resume(s->kigo, on_resumed, s);
 	fetch_ticket(s);
 	fetch_tokens(s);
 	if (!kg_str_empty(s->query))
@@ -1446,6 +1471,15 @@ kg_session_summary_preview(struct kg_session *s)
 	    kg_store_outbox_pending(s->store, ref, &items, &ni) == KG_ERR_OK && ni > 0)
 		text = kg_xstrdup(items[0].text); /* queued earlier, not yet confirmed */
 	kg_outbox_items_free(&items, ni);
+	if (actions_in_flight(s) > 0) {
+		size_t k = actions_in_flight(s);
+		char *t = kg_xasprintf("%s%s%zu action%s still on %s way to Kigo: the note lists %s "
+		                       "once Kigo answers.",
+		                       text ? text : "", text ? "\n\n" : "", k, k == 1 ? " is" : "s are",
+		                       k == 1 ? "its" : "their", k == 1 ? "it" : "them");
+		free(text);
+		text = t;
+	}
 	if (text != NULL) {
 		char *t = kg_sanitize(text, strlen(text), KG_SAN_KEEP_NEWLINES);
 		free(text);
@@ -1454,13 +1488,46 @@ kg_session_summary_preview(struct kg_session *s)
 	return text;
 }
 
-void
-kg_session_return(struct kg_session *s)
+static void
+return_failed(struct kg_session *s, enum kg_err err, char *cause)
+{
+	clear_result(s);
+	s->result.kind = KG_RESULT_RETURN;
+	s->result.err = err;
+	set_str(&s->res_message, cause ? cause : kg_err_str(err));
+	s->result.message = s->res_message;
+	s->changes |= KG_CHG_RESULT;
+	free(cause);
+}
+
+/* Queue this ticket's actions not yet in a summary, then send. */
+static void
+return_now(struct kg_session *s)
 {
 	struct kg_activity_row *rows = NULL;
 	size_t n = 0;
 	char *cause = NULL;
-	enum kg_err err = KG_ERR_OK;
+	const char *ref = ticket_ref(s);
+	enum kg_err err;
+
+	if ((err = kg_store_list_activity(s->store, ref, true, &rows, &n)) != KG_ERR_OK)
+		kg_set_cause(&cause, "The actions on %s could not be read from the local database, "
+		                     "so no summary was sent: %s.", ref, kg_store_error(s->store));
+	else if (n > 0)
+		err = kg_outbox_queue(s->store, s->cfg, &s->ticket, rows, n, NULL, &cause);
+	kg_activity_rows_free(&rows, n);
+	if (err != KG_ERR_OK) {
+		return_failed(s, err, cause);
+		return;
+	}
+	reload_activity(s);
+	start_flush(s, true);
+}
+
+void
+kg_session_return(struct kg_session *s)
+{
+	char *cause = NULL;
 	const char *ref = ticket_ref(s);
 
 	clear_result(s);
@@ -1469,33 +1536,24 @@ kg_session_return(struct kg_session *s)
 		kg_set_cause(&cause, "You are working offline (--offline): the summary cannot reach "
 		                     "ServiceNow now. Your actions stay recorded; run "
 		                     "`kigo-tui sync` when you are back online.");
-		err = KG_ERR_OFFLINE;
+		return_failed(s, KG_ERR_OFFLINE, cause);
 	} else if (s->sn == NULL) {
 		kg_set_cause(&cause, "%s", s->last_error ? s->last_error
 		                                         : "ServiceNow is not set up; run "
 		                                           "`kigo-tui doctor`.");
-		err = KG_ERR_CONFIG;
+		return_failed(s, KG_ERR_CONFIG, cause);
 	} else if (ref == NULL || !s->have_ticket) {
 		kg_set_cause(&cause, "The ticket is not loaded yet, so there is nothing to write "
 		                     "the summary to. Press r to retry.");
-		err = KG_ERR_PENDING;
-	} else if ((err = kg_store_list_activity(s->store, ref, true, &rows, &n)) != KG_ERR_OK) {
-		kg_set_cause(&cause, "The actions on %s could not be read from the local database, "
-		                     "so no summary was sent: %s.", ref, kg_store_error(s->store));
-	} else if (n > 0) {
-		err = kg_outbox_queue(s->store, s->cfg, &s->ticket, rows, n, NULL, &cause);
+		return_failed(s, KG_ERR_PENDING, cause);
+	} else if (actions_in_flight(s) > 0) {
+		/* written and sent once they answer (return_if_waiting) */
+		kg_log_info("return: waiting for %zu action(s) on their way to Kigo",
+		            actions_in_flight(s));
+		s->return_waiting = true;
+	} else {
+		return_now(s);
 	}
-	kg_activity_rows_free(&rows, n);
-	if (err != KG_ERR_OK) {
-		s->result.err = err;
-		set_str(&s->res_message, cause ? cause : kg_err_str(err));
-		s->result.message = s->res_message;
-		s->changes |= KG_CHG_RESULT;
-		free(cause);
-		return;
-	}
-	reload_activity(s);
-	start_flush(s, true);
 }
 
 char *

@@ -304,8 +304,9 @@ class TuiCrash:
         p.wait(lambda s: C.token_rows(s)[1] == i, k, what="selection on row %d" % i)
         return True
 
-    def act(self, p, k, kind):
-        """One action through its dialogs; returns when its result shows."""
+    def act(self, p, k, kind, settle=True):
+        """One action through its dialogs; returns when its result shows
+        (at once when not settle)."""
         tag = "crash %s %d" % (kind, self.n)
         if kind in NEEDS and not self.select(p, k, NEEDS[kind]):
             kind, tag = "add", "crash add %d" % self.n
@@ -357,6 +358,8 @@ class TuiCrash:
             p.type("p%d.%d@crash.test" % (self.n, self.rng.randrange(1 << 20)))
             p.keys("Enter")
         self.submitted[kind] += 1
+        if not settle:
+            return
 
         def settled(s):
             line = C.status_line(s)
@@ -390,6 +393,54 @@ class TuiCrash:
             p.keys("y")
             self.returns += 1
             p.wait_dead(timeout=15, clock=k)
+
+    def unsummarized(self):
+        """Actions of the ticket in no summary sent, and unknown outcomes."""
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        try:
+            acts = [r[0] for r in con.execute(
+                "SELECT a.id FROM activity a LEFT JOIN outbox o ON o.id = a.outbox_id "
+                "WHERE a.ticket_ref = 'INC0010001' AND (o.id IS NULL OR o.state != 'sent')")]
+            muts = con.execute("SELECT count(*) FROM mutations WHERE state = 'pending'") \
+                .fetchone()[0]
+        finally:
+            con.close()
+        return acts, muts
+
+    def return_in_flight(self):
+        """R + y while an action is on its way to Kigo, or being resumed
+        after a kill: the summary waits for it and lists it (it used to
+        leave without it, and the action was never in a note)."""
+        p, kg = self.pane, self.st.kigo.ctl
+        for case in ("sent", "resumed"):
+            kg.clear_faults()
+            p.start([F.PROG, "-c", self.st.conf, "INC0010001"])
+            self.open_jane(p, None)
+            if case == "sent":
+                kg.fault("delay", path="/api/v1/", method="POST", delay_ms=1500)
+                self.act(p, None, "dispute", settle=False)
+            else:
+                kg.fault("hang", path="/api/v1/", method="POST", hang_s=1)
+                self.act(p, None, "note", settle=False)
+                F.wait_until(lambda: self.flight()[1], what="the note to reach Kigo")
+                p.kill()
+                p.wait_dead()
+                kg.fault("delay", path="/api/v1/", method="POST", delay_ms=1500)
+                p.start([F.PROG, "-c", self.st.conf, "INC0010001"])
+                p.wait("Customers (", timeout=20)
+            p.keys("R")
+            p.wait("Return to ServiceNow", timeout=10)
+            p.keys("y")
+            try:
+                st = p.wait_dead(timeout=20)
+            except C.Stuck as e:
+                raise AssertionError("return with an action in flight (%s): %s; screen:\n%s"
+                                     % (case, e, e.screen))
+            acts, muts = self.unsummarized()
+            check(st == 0 and not acts and muts == 0,
+                  "R + y with an action in flight (%s): exit %s, %d actions of unknown "
+                  "outcome, in no summary: %r; screen:\n%s" % (case, st, muts, acts, p.screen()))
+        kg.clear_faults()
 
     def point(self, i):
         rng = self.rng
@@ -542,6 +593,9 @@ def run_tui():
     c = TuiCrash(rng)
     start = time.time()
     try:
+        c.return_in_flight()
+        print("tui: ok: R + y with an action in flight or being resumed waits for it, "
+              "%.1fs" % (time.time() - start), flush=True)
         for i in range(TUI_POINTS):
             c.point(i)
             if (i + 1) % 25 == 0:
