@@ -35,7 +35,7 @@
 #define REFRESH_RETRY_MS 30000 /* background refresh retry after a network error */
 
 /* One request sent through kg_auth_http_send. */
-enum areq_state { AREQ_SENT, AREQ_WAIT_REFRESH, AREQ_FAIL_LATER };
+enum areq_state { AREQ_SENT, AREQ_WAIT_REFRESH, AREQ_FAIL_LATER, AREQ_WAIT_LOAD };
 
 struct areq {
 	struct kg_auth *auth;
@@ -79,6 +79,12 @@ struct kg_auth {
 	char *scopes;
 	struct kg_secret *secret;
 	char *notice;                   /* one-time notice, NULL when none */
+
+	/* the saved login, read on the secret store's worker (kg_auth_new_async) */
+	bool loading;                   /* requests wait until it is read */
+	char *load_error;               /* why it could not be read, NULL when it was */
+	kg_auth_done_fn on_loaded;
+	void *on_loaded_ud;
 
 	/* discovery, fetched once when first needed */
 	struct kg_oidc_discovery disc;
@@ -137,6 +143,7 @@ struct kg_auth {
 };
 
 static void refresh_start(struct kg_auth *auth);
+static void logout_report(struct kg_auth *auth, enum kg_err clear_err, const char *cause);
 static void login_continue(struct kg_auth *auth);
 static void logout_continue(struct kg_auth *auth);
 static void areq_send(struct areq *ar);
@@ -252,6 +259,28 @@ set_notice(struct kg_auth *auth, char *notice)
 		kg_log_debug("auth: notice: %s", notice);
 }
 
+static void
+save_failed(struct kg_auth *auth, const char *cause)
+{
+	set_notice(auth, kg_xasprintf("The login could not be saved (%s), so it lasts for "
+	                              "this run only. Fix the %s store, or set secrets = file "
+	                              "in [storage] of the configuration.",
+	                              cause, kg_secret_kind_str(kg_secret_kind(auth->secret))));
+}
+
+static void
+on_saved(struct kg_secret_result *r, void *ud)
+{
+	struct kg_auth *auth = ud;
+
+	if (r->notice != NULL)
+		set_notice(auth, kg_xstrdup(r->notice));
+	if (r->err != KG_ERR_OK) {
+		kg_log_warn("auth: the renewed login could not be saved: %s", r->cause);
+		save_failed(auth, r->cause);
+	}
+}
+
 /* Write the tokens to the secret store; a failure becomes the notice. */
 static void
 save_tokens(struct kg_auth *auth)
@@ -270,13 +299,13 @@ save_tokens(struct kg_auth *auth)
 	char *cause = NULL;
 
 	auth->stats.saves++;
-	if (kg_secret_save(auth->secret, auth->email != NULL ? auth->email : auth->sub, text,
-	                   &cause) != KG_ERR_OK) {
-		set_notice(auth, kg_xasprintf("The login could not be saved (%s), so it lasts for "
-		                              "this run only. Fix the %s store, or set secrets = file "
-		                              "in [storage] of the configuration.",
-		                              cause, kg_secret_kind_str(kg_secret_kind(auth->secret))));
-	}
+	if (kg_secret_async(auth->secret))
+		/* on the worker; the copy it takes is wiped there */
+		kg_secret_save_async(auth->secret, auth->email != NULL ? auth->email : auth->sub,
+		                     text, on_saved, auth);
+	else if (kg_secret_save(auth->secret, auth->email != NULL ? auth->email : auth->sub, text,
+	                        &cause) != KG_ERR_OK)
+		save_failed(auth, cause);
 	free(cause);
 	kg_secret_free(&text);
 }
@@ -562,6 +591,14 @@ refresh_finish(struct kg_auth *auth, enum kg_err err, const char *msg)
 }
 
 static void
+on_cleared(struct kg_secret_result *r, void *ud)
+{
+	(void)ud;
+	if (r->err != KG_ERR_OK)
+		kg_log_warn("auth: the ended session could not be removed: %s", r->cause);
+}
+
+static void
 refresh_done(struct kg_http_resp *resp, void *ud)
 {
 	struct kg_auth *auth = ud;
@@ -602,7 +639,9 @@ refresh_done(struct kg_http_resp *resp, void *ud)
 		                   text);
 		free(text);
 		forget_tokens(auth);
-		if (kg_secret_clear(auth->secret, &cause) != KG_ERR_OK)
+		if (kg_secret_async(auth->secret))
+			kg_secret_clear_async(auth->secret, on_cleared, auth);
+		else if (kg_secret_clear(auth->secret, &cause) != KG_ERR_OK)
 			kg_log_warn("auth: the ended session could not be removed: %s", cause);
 		changed(auth);
 	}
@@ -654,6 +693,8 @@ refresh_kick(struct kg_loop *loop, void *ud)
 
 	(void)loop;
 	auth->kick_timer = 0;
+	if (auth->loading)
+		return; /* kicked again once the saved login is read */
 	refresh_start(auth);
 	/* (refresh_start is cheap to call with nobody waiting: it renews early) */
 }
@@ -833,7 +874,10 @@ kg_auth_http_send(struct kg_auth *auth, const struct kg_http_req *req, kg_http_d
 	ar->next = auth->reqs;
 	auth->reqs = ar;
 
-	if (auth->http == NULL) {
+	if (auth->loading && auth->http != NULL) {
+		/* the saved login is still being read: this waits for it */
+		ar->state = AREQ_WAIT_LOAD;
+	} else if (auth->http == NULL) {
 		ar->state = AREQ_FAIL_LATER;
 		ar->fail_err = KG_ERR_NETWORK;
 		ar->fail_msg = kg_xstrdup("This command works offline and sends no request.");
@@ -1213,17 +1257,38 @@ disc_fail_all(struct kg_auth *auth, enum kg_err err, const char *msg)
 /* ---- logout ---- */
 
 static void
+on_logout_cleared(struct kg_secret_result *r, void *ud)
+{
+	logout_report(ud, r->err, r->cause);
+}
+
+static void
 logout_finish(struct kg_auth *auth)
+{
+	char *cause = NULL;
+	enum kg_err err;
+
+	forget_tokens(auth);
+	if (kg_secret_async(auth->secret)) {
+		kg_secret_clear_async(auth->secret, on_logout_cleared, auth);
+		return;
+	}
+	err = kg_secret_clear(auth->secret, &cause);
+	logout_report(auth, err, cause);
+	free(cause);
+}
+
+static void
+logout_report(struct kg_auth *auth, enum kg_err clear_err, const char *cause)
 {
 	kg_auth_done_fn done = auth->logout.done;
 	void *ud = auth->logout.ud;
-	char *error = auth->logout.error, *cause = NULL, *msg;
+	char *error = auth->logout.error, *msg;
 	enum kg_err err = KG_ERR_OK;
 
 	auth->logout.running = false;
 	auth->logout.error = NULL;
-	forget_tokens(auth);
-	if (kg_secret_clear(auth->secret, &cause) != KG_ERR_OK) {
+	if (clear_err != KG_ERR_OK) {
 		msg = kg_xasprintf("The tokens could not be removed from the %s: %s.",
 		                   kg_secret_kind_str(kg_secret_kind(auth->secret)), cause);
 		err = KG_ERR_KEYRING;
@@ -1245,7 +1310,6 @@ logout_finish(struct kg_auth *auth)
 	if (done != NULL)
 		done(err, msg, ud);
 	free(msg);
-	free(cause);
 	free(error);
 }
 
@@ -1354,19 +1418,17 @@ kg_auth_logout(struct kg_auth *auth, kg_auth_done_fn done, void *ud)
 
 /* ---- life cycle and accessors ---- */
 
+/* Adopt the saved login text (parsed here, on the loop: tokens get registered). */
 static void
-load_tokens(struct kg_auth *auth)
+adopt_stored(struct kg_auth *auth, const char *text)
 {
 	struct kg_oidc_stored st;
-	char *text = NULL, *cause = NULL;
-	enum kg_err err;
+	char *cause = NULL;
 
-	err = kg_secret_load(auth->secret, &text, &cause);
-	if (err == KG_ERR_NOT_FOUND)
-		goto out;
-	if (err != KG_ERR_OK) {
-		set_notice(auth, kg_xasprintf("The saved login could not be read: %s.", cause));
-		goto out;
+	if (auth->access_token != NULL || auth->refresh_token != NULL) {
+		/* a login finished while the store was read: it is newer */
+		kg_log_info("auth: a newer login replaces the saved one");
+		return;
 	}
 	if (kg_oidc_parse_stored(text, strlen(text), &st, &cause) != KG_ERR_OK) {
 		kg_log_warn("auth: the saved login is damaged and is ignored: %s", cause);
@@ -1385,13 +1447,90 @@ load_tokens(struct kg_auth *auth)
 		kg_log_info("auth: the saved login is for another issuer or client; ignored");
 	kg_oidc_stored_clear(&st);
 out:
+	free(cause);
+}
+
+static void
+load_tokens(struct kg_auth *auth)
+{
+	char *text = NULL, *cause = NULL;
+	enum kg_err err;
+
+	err = kg_secret_load(auth->secret, &text, &cause);
+	if (err == KG_ERR_OK)
+		adopt_stored(auth, text);
+	else if (err != KG_ERR_NOT_FOUND)
+		set_notice(auth, kg_xasprintf("The saved login could not be read: %s.", cause));
 	kg_secret_free(&text);
 	free(cause);
 }
 
-enum kg_err
-kg_auth_new(struct kg_loop *loop, struct kg_http *http, const struct kg_config *cfg,
-            struct kg_auth **out, char **cause)
+/*
+ * The worker read the store: adopt the login, then let the requests that
+ * waited go (sent, renewing first, or failed with the reason).
+ */
+static void
+on_loaded(struct kg_secret_result *r, void *ud)
+{
+	struct kg_auth *auth = ud;
+	struct areq *ar;
+	uint64_t *ids = NULL;
+	size_t n = 0, i;
+	const char *msg;
+	enum kg_err err = KG_ERR_OK;
+
+	auth->loading = false;
+	if (r->notice != NULL)
+		set_notice(auth, kg_xstrdup(r->notice));
+	if (r->err == KG_ERR_OK)
+		adopt_stored(auth, r->value);
+	else if (r->err != KG_ERR_NOT_FOUND) {
+		err = r->err;
+		/* the probe's sentence says what to do; a failed lookup needs the context */
+		auth->load_error = strncmp(r->cause, "The keyring", 11) == 0
+		                           ? kg_xstrdup(r->cause)
+		                           : kg_xasprintf("The saved login could not be read: %s. "
+		                                          "Log in again, or fix the keyring.",
+		                                          r->cause);
+		kg_log_warn("auth: %s", auth->load_error);
+	}
+	if (r->err == KG_ERR_OK || r->err == KG_ERR_NOT_FOUND)
+		kg_log_info("auth: the saved login was read from the %s",
+		            kg_secret_kind_str(kg_secret_kind(auth->secret)));
+	for (ar = auth->reqs; ar != NULL; ar = ar->next)
+		if (ar->state == AREQ_WAIT_LOAD) {
+			ids = kg_xrealloc(ids, (n + 1) * sizeof(*ids));
+			ids[n++] = ar->id;
+		}
+	for (i = 0; i < n; i++) {
+		for (ar = auth->reqs; ar != NULL && ar->id != ids[i]; ar = ar->next)
+			;
+		if (ar == NULL || ar->state != AREQ_WAIT_LOAD)
+			continue;
+		if (token_fresh(auth))
+			areq_send(ar);
+		else if (auth->refresh_token != NULL) {
+			ar->state = AREQ_WAIT_REFRESH;
+			refresh_soon(auth);
+		} else if (auth->load_error != NULL)
+			areq_fail(ar, KG_ERR_KEYRING, auth->load_error);
+		else
+			areq_fail(ar, KG_ERR_UNAUTHORIZED,
+			          "You are not logged in to Okta; log in (kigo-tui login).");
+	}
+	free(ids);
+	/* refreshes asked for while reading */
+	if (auth->waiters != NULL)
+		refresh_soon(auth);
+	msg = auth->load_error != NULL ? auth->load_error : "The saved login was read.";
+	if (auth->on_loaded != NULL)
+		auth->on_loaded(err, msg, auth->on_loaded_ud);
+	changed(auth);
+}
+
+static enum kg_err
+auth_new(struct kg_loop *loop, struct kg_http *http, const struct kg_config *cfg, bool async,
+         kg_auth_done_fn loaded, void *ud, struct kg_auth **out, char **cause)
 {
 	struct kg_secret_opts so = { 0 };
 	struct kg_auth *auth;
@@ -1416,15 +1555,51 @@ kg_auth_new(struct kg_loop *loop, struct kg_http *http, const struct kg_config *
 	auth->client_id = kg_xstrdup(cfg->okta_client_id);
 	auth->scopes = kg_xstrdup(!kg_str_empty(cfg->okta_scopes) ? cfg->okta_scopes
 	                                                         : "openid profile offline_access");
-	err = kg_secret_open(&so, &auth->secret, &notice, cause);
+	if (async)
+		err = kg_secret_open_async(&so, loop, &auth->secret, cause);
+	else
+		err = kg_secret_open(&so, &auth->secret, &notice, cause);
 	if (err != KG_ERR_OK) {
 		kg_auth_free(&auth);
 		return err;
 	}
 	set_notice(auth, notice);
-	load_tokens(auth);
+	if (kg_secret_async(auth->secret)) {
+		auth->loading = true;
+		auth->on_loaded = loaded;
+		auth->on_loaded_ud = ud;
+		kg_log_info("auth: reading the saved login from the keyring");
+		kg_secret_load_async(auth->secret, on_loaded, auth);
+	} else
+		load_tokens(auth);
 	*out = auth;
 	return KG_ERR_OK;
+}
+
+enum kg_err
+kg_auth_new(struct kg_loop *loop, struct kg_http *http, const struct kg_config *cfg,
+            struct kg_auth **out, char **cause)
+{
+	return auth_new(loop, http, cfg, false, NULL, NULL, out, cause);
+}
+
+enum kg_err
+kg_auth_new_async(struct kg_loop *loop, struct kg_http *http, const struct kg_config *cfg,
+                  kg_auth_done_fn loaded, void *ud, struct kg_auth **out, char **cause)
+{
+	return auth_new(loop, http, cfg, true, loaded, ud, out, cause);
+}
+
+bool
+kg_auth_loading(const struct kg_auth *auth)
+{
+	return auth->loading;
+}
+
+size_t
+kg_auth_store_pending(const struct kg_auth *auth)
+{
+	return kg_secret_pending(auth->secret);
 }
 
 void
@@ -1461,6 +1636,7 @@ kg_auth_free(struct kg_auth **ap)
 	free(auth->client_id);
 	free(auth->scopes);
 	free(auth->notice);
+	free(auth->load_error);
 	free(auth->logout.error);
 	free(auth);
 	*ap = NULL;

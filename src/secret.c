@@ -2,14 +2,20 @@
  * secret.c - the token store: Secret Service keyring, a 0600 file, or
  * memory.
  *
- * The keyring is reached through libsecret's synchronous calls, so this
- * module is only ever called at start-up and on explicit actions (login,
- * refresh, logout), never from the redraw path.  Every way the keyring can
- * fail is turned into one plain sentence; a lookup that finds nothing is
+ * The keyring is reached through libsecret's synchronous calls.  The
+ * one-shot commands (login, logout, status, sync) call them directly; the
+ * full-screen client opens the store with kg_secret_open_async, and then
+ * every libsecret call runs on one worker thread (worker.h), one at a
+ * time, with the result handed back on the loop, so a keyring that never
+ * answers (D-Bus waits 25 s) cannot freeze the screen.  Worker jobs carry
+ * copies of everything they use and never touch the handle; values copied
+ * for them are wiped when the job is freed.  Every way the keyring can fail
+ * is turned into one plain sentence; a lookup that finds nothing is
  * double-checked against a locked collection, because libsecret then
  * returns NULL without an error.  The file is written to a temporary name,
  * fsynced and renamed, and refused when others could read it.  Must never
- * log or print the value it stores.
+ * log or print the value it stores, and never call libsecret from the
+ * loop's thread once a worker exists.
  */
 #include "kigo/secret.h"
 
@@ -24,8 +30,11 @@
 
 #include "kigo/buf.h"
 #include "kigo/oidc_json.h"
+#include "kigo/worker.h"
 
 #define SECRET_MAX_FILE (64 * 1024)
+#define CLOSE_DRAIN_MS 1500  /* on close: time for queued saves to finish */
+#define CLOSE_CANCEL_MS 500  /* then cancelled calls get this long to return */
 
 struct kg_secret {
 	enum kg_secret_kind kind;
@@ -36,6 +45,10 @@ struct kg_secret {
 	char *mem;          /* memory: the value (wiped on change) */
 	bool keyring_used;  /* libsecret was touched: disconnect on close */
 	bool locked_out;    /* auto: a keyring answered but was locked */
+	enum kg_secrets mode;        /* as configured (async: keyring or auto) */
+	struct kg_worker *worker;    /* async keyring: the thread for libsecret */
+	GCancellable *cancel;        /* async: cancelled on close (jobs hold refs) */
+	bool probed;                 /* async: a load or save answered the probe */
 };
 
 static const SecretSchema *
@@ -83,6 +96,14 @@ kg_secret_keyring_locked(const struct kg_secret *s)
 
 /* ---- keyring ---- */
 
+/* The sentences for a keyring that cannot be used (%s: why). */
+#define KEYRING_REFUSED                                                                 \
+	"The keyring cannot be used: %s. Start a keyring, or set secrets = file (or auto) " \
+	"in [storage]."
+#define AUTO_NOTICE                                                              \
+	"Tokens are kept in memory for this run only: %s. To keep them between runs, " \
+	"start a keyring or set secrets = file in [storage] of the configuration."
+
 /* One plain sentence for a libsecret failure (RECIPES.md lists them). */
 static void
 keyring_cause(const GError *gerr, char **cause)
@@ -90,6 +111,8 @@ keyring_cause(const GError *gerr, char **cause)
 	if (gerr == NULL)
 		kg_set_cause(cause, "the keyring is locked (it returned nothing and no error), so it "
 		                    "cannot be read without a password prompt");
+	else if (gerr->domain == G_IO_ERROR && gerr->code == G_IO_ERROR_CANCELLED)
+		kg_set_cause(cause, "the keyring did not answer before kigo-tui quit");
 	else if (gerr->domain == G_IO_ERROR && gerr->code == G_IO_ERROR_FAILED &&
 	         strstr(gerr->message, "autolaunch") != NULL)
 		kg_set_cause(cause, "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not "
@@ -125,20 +148,20 @@ keyring_cause(const GError *gerr, char **cause)
  * unlocked: storing into a locked one needs a prompt we cannot show.
  */
 static enum kg_err
-keyring_probe(char **cause, bool *locked)
+keyring_probe(GCancellable *cancel, char **cause, bool *locked)
 {
 	GError *gerr = NULL;
 	SecretService *svc;
 	SecretCollection *col;
 	enum kg_err err = KG_ERR_KEYRING;
 
-	svc = secret_service_get_sync(SECRET_SERVICE_NONE, NULL, &gerr);
+	svc = secret_service_get_sync(SECRET_SERVICE_NONE, cancel, &gerr);
 	if (svc == NULL) {
 		keyring_cause(gerr, cause);
 		goto out;
 	}
 	col = secret_collection_for_alias_sync(svc, SECRET_COLLECTION_DEFAULT,
-	                                       SECRET_COLLECTION_NONE, NULL, &gerr);
+	                                       SECRET_COLLECTION_NONE, cancel, &gerr);
 	if (col == NULL) {
 		if (gerr != NULL && locked != NULL)
 			*locked = gerr->domain == SECRET_ERROR && gerr->code == SECRET_ERROR_IS_LOCKED;
@@ -164,14 +187,15 @@ out:
 }
 
 static enum kg_err
-keyring_load(struct kg_secret *s, char **value, char **cause)
+keyring_load(const char *issuer, const char *client_id, GCancellable *cancel, char **value,
+             char **cause)
 {
 	GError *gerr = NULL;
 	gchar *pw;
 	enum kg_err err;
 
-	pw = secret_password_lookup_sync(kg_schema(), NULL, &gerr, "issuer", s->issuer,
-	                                 "client_id", s->client_id, NULL);
+	pw = secret_password_lookup_sync(kg_schema(), cancel, &gerr, "issuer", issuer,
+	                                 "client_id", client_id, NULL);
 	if (pw != NULL) {
 		*value = kg_xstrdup(pw);
 		secret_password_free(pw);
@@ -183,17 +207,17 @@ keyring_load(struct kg_secret *s, char **value, char **cause)
 		return KG_ERR_KEYRING;
 	}
 	/* NULL without an error is "not found" or "locked": tell them apart. */
-	err = keyring_probe(cause, NULL);
+	err = keyring_probe(cancel, cause, NULL);
 	return err == KG_ERR_OK ? KG_ERR_NOT_FOUND : err;
 }
 
 static enum kg_err
-keyring_clear(struct kg_secret *s, char **cause)
+keyring_clear(const char *issuer, const char *client_id, GCancellable *cancel, char **cause)
 {
 	GError *gerr = NULL;
 
-	secret_password_clear_sync(kg_schema(), NULL, &gerr, "issuer", s->issuer, "client_id",
-	                           s->client_id, NULL);
+	secret_password_clear_sync(kg_schema(), cancel, &gerr, "issuer", issuer, "client_id",
+	                           client_id, NULL);
 	if (gerr != NULL) {
 		keyring_cause(gerr, cause);
 		g_error_free(gerr);
@@ -203,18 +227,19 @@ keyring_clear(struct kg_secret *s, char **cause)
 }
 
 static enum kg_err
-keyring_save(struct kg_secret *s, const char *account, const char *value, char **cause)
+keyring_save(const char *issuer, const char *client_id, GCancellable *cancel,
+             const char *account, const char *value, char **cause)
 {
 	GError *gerr = NULL;
 	char *label;
 	enum kg_err err;
 
 	/* One item per issuer and client: drop items of an earlier account. */
-	if ((err = keyring_clear(s, cause)) != KG_ERR_OK)
+	if ((err = keyring_clear(issuer, client_id, cancel, cause)) != KG_ERR_OK)
 		return err;
-	label = kg_xasprintf("kigo-tui login (%s)", s->issuer);
-	secret_password_store_sync(kg_schema(), SECRET_COLLECTION_DEFAULT, label, value, NULL,
-	                           &gerr, "issuer", s->issuer, "client_id", s->client_id,
+	label = kg_xasprintf("kigo-tui login (%s)", issuer);
+	secret_password_store_sync(kg_schema(), SECRET_COLLECTION_DEFAULT, label, value, cancel,
+	                           &gerr, "issuer", issuer, "client_id", client_id,
 	                           "account", account != NULL ? account : "", NULL);
 	free(label);
 	if (gerr != NULL) {
@@ -483,22 +508,18 @@ kg_secret_open(const struct kg_secret_opts *opts, struct kg_secret **out, char *
 	case KG_SECRETS_KEYRING:
 		s->kind = KG_SECRET_KEYRING;
 		s->keyring_used = true;
-		if ((err = keyring_probe(&why, NULL)) != KG_ERR_OK) {
-			kg_set_cause(cause, "The keyring cannot be used: %s. Start a keyring, or set "
-			                    "secrets = file (or auto) in [storage].", why);
+		if ((err = keyring_probe(NULL, &why, NULL)) != KG_ERR_OK) {
+			kg_set_cause(cause, KEYRING_REFUSED, why);
 			goto out;
 		}
 		break;
 	case KG_SECRETS_AUTO:
 		s->kind = KG_SECRET_KEYRING;
 		s->keyring_used = true;
-		if (keyring_probe(&why, &s->locked_out) != KG_ERR_OK) {
+		if (keyring_probe(NULL, &why, &s->locked_out) != KG_ERR_OK) {
 			s->kind = KG_SECRET_MEMORY;
 			if (notice != NULL)
-				kg_set_cause(notice, "Tokens are kept in memory for this run only: %s. "
-				                     "To keep them between runs, start a keyring or set "
-				                     "secrets = file in [storage] of the configuration.",
-				             why);
+				kg_set_cause(notice, AUTO_NOTICE, why);
 		}
 		break;
 	}
@@ -524,6 +545,19 @@ kg_secret_close(struct kg_secret **sp)
 	free(s->client_id);
 	free(s->dir);
 	free(s->path);
+	if (s->worker != NULL) {
+		bool joined;
+
+		/* queued saves get a moment; a call that hangs is cancelled, then left */
+		if (!kg_worker_wait_idle(s->worker, CLOSE_DRAIN_MS))
+			g_cancellable_cancel(s->cancel);
+		joined = kg_worker_free(&s->worker, CLOSE_CANCEL_MS);
+		/* libsecret's connection may only go once no thread uses it */
+		if (!joined)
+			s->keyring_used = false;
+	}
+	if (s->cancel != NULL)
+		g_object_unref(s->cancel);
 	/* Drop libsecret's shared connection so nothing outlives us. */
 	if (s->keyring_used)
 		secret_service_disconnect();
@@ -537,7 +571,7 @@ kg_secret_load(struct kg_secret *s, char **value, char **cause)
 	*value = NULL;
 	switch (s->kind) {
 	case KG_SECRET_KEYRING:
-		return keyring_load(s, value, cause);
+		return keyring_load(s->issuer, s->client_id, NULL, value, cause);
 	case KG_SECRET_FILE:
 		return file_load(s, value, cause);
 	case KG_SECRET_MEMORY:
@@ -554,7 +588,7 @@ kg_secret_save(struct kg_secret *s, const char *account, const char *value, char
 {
 	switch (s->kind) {
 	case KG_SECRET_KEYRING:
-		return keyring_save(s, account, value, cause);
+		return keyring_save(s->issuer, s->client_id, NULL, account, value, cause);
 	case KG_SECRET_FILE:
 		return file_save(s, value, cause);
 	case KG_SECRET_MEMORY:
@@ -570,7 +604,7 @@ kg_secret_clear(struct kg_secret *s, char **cause)
 {
 	switch (s->kind) {
 	case KG_SECRET_KEYRING:
-		return keyring_clear(s, cause);
+		return keyring_clear(s->issuer, s->client_id, NULL, cause);
 	case KG_SECRET_FILE:
 		return file_clear(s, cause);
 	case KG_SECRET_MEMORY:
@@ -578,4 +612,205 @@ kg_secret_clear(struct kg_secret *s, char **cause)
 	}
 	kg_secret_free(&s->mem);
 	return KG_ERR_OK;
+}
+
+/* ---- asynchronous use: libsecret on the worker thread ---- */
+
+enum sjob_op { SJOB_LOAD, SJOB_SAVE, SJOB_CLEAR };
+
+/* One keyring call; run() reads only these fields, never the handle. */
+struct sjob {
+	struct kg_worker_job base;  /* first: the worker hands this back */
+	enum sjob_op op;
+	enum kg_secrets mode;       /* keyring or auto */
+	bool probe;                 /* probe first (the store is not known to work yet) */
+	char *issuer;
+	char *client_id;
+	char *account;
+	char *value;                /* save: in; load: out (a secret either way) */
+	GCancellable *cancel;       /* a reference of its own */
+	struct kg_secret *s;        /* used by done only, on the loop */
+	kg_secret_done_fn done;
+	void *ud;
+	/* results */
+	enum kg_err err;
+	char *cause;
+	char *notice;
+	bool fallback;              /* auto: no usable keyring, memory from now on */
+	bool locked;                /* the keyring answered but was locked */
+};
+
+static void
+sjob_free(struct kg_worker_job *job)
+{
+	struct sjob *j = (struct sjob *)job;
+
+	free(j->issuer);
+	free(j->client_id);
+	free(j->account);
+	kg_secret_free(&j->value);
+	free(j->cause);
+	free(j->notice);
+	g_object_unref(j->cancel);
+	free(j);
+}
+
+/* Worker thread: is the keyring usable?  false when the job is over. */
+static bool
+sjob_probe(struct sjob *j)
+{
+	char *why = NULL;
+
+	if (keyring_probe(j->cancel, &why, &j->locked) == KG_ERR_OK) {
+		free(why);
+		return true;
+	}
+	if (j->mode == KG_SECRETS_AUTO) {
+		j->fallback = true;
+		kg_set_cause(&j->notice, AUTO_NOTICE, why);
+		j->err = j->op == SJOB_LOAD ? KG_ERR_NOT_FOUND : KG_ERR_OK;
+	} else {
+		kg_set_cause(&j->cause, KEYRING_REFUSED, why);
+		j->err = KG_ERR_KEYRING;
+	}
+	free(why);
+	return false;
+}
+
+static void
+sjob_run(struct kg_worker_job *job)
+{
+	struct sjob *j = (struct sjob *)job;
+	char *value = NULL;
+
+	if (j->probe && !sjob_probe(j))
+		return;
+	switch (j->op) {
+	case SJOB_LOAD:
+		j->err = keyring_load(j->issuer, j->client_id, j->cancel, &value, &j->cause);
+		j->value = value;
+		break;
+	case SJOB_SAVE:
+		j->err = keyring_save(j->issuer, j->client_id, j->cancel, j->account, j->value,
+		                      &j->cause);
+		/* the value is not needed any more: wipe it now, on this thread */
+		kg_secret_free(&j->value);
+		break;
+	case SJOB_CLEAR:
+		j->err = keyring_clear(j->issuer, j->client_id, j->cancel, &j->cause);
+		break;
+	}
+}
+
+/* Loop thread: adopt what the job found out, then tell the caller. */
+static void
+sjob_done(struct kg_worker_job *job)
+{
+	struct sjob *j = (struct sjob *)job;
+	struct kg_secret *s = j->s;
+	struct kg_secret_result r = { .err = j->err, .cause = j->cause, .notice = j->notice };
+
+	if (j->fallback && s->kind == KG_SECRET_KEYRING) {
+		s->kind = KG_SECRET_MEMORY;
+		s->locked_out = j->locked;
+	}
+	if (!j->fallback && j->err != KG_ERR_KEYRING)
+		s->probed = true;
+	if (j->fallback) {
+		/* the memory store takes over what was asked of the keyring */
+		if (j->op == SJOB_SAVE) {
+			kg_secret_free(&s->mem);
+			s->mem = j->value;
+			j->value = NULL;
+		} else if (j->op == SJOB_CLEAR)
+			kg_secret_free(&s->mem);
+	}
+	if (j->op == SJOB_LOAD) {
+		r.value = j->value;
+		j->value = NULL;
+	}
+	if (j->done != NULL)
+		j->done(&r, j->ud);
+	kg_secret_free(&r.value);
+	sjob_free(job);
+}
+
+static void
+sjob_queue(struct kg_secret *s, enum sjob_op op, const char *account, const char *value,
+           kg_secret_done_fn done, void *ud)
+{
+	struct sjob *j = kg_xcalloc(1, sizeof(*j));
+
+	j->base.run = sjob_run;
+	j->base.done = sjob_done;
+	j->base.drop = sjob_free;
+	j->op = op;
+	j->mode = s->mode;
+	/* the load always probes; later calls only while nothing has answered yet */
+	j->probe = op == SJOB_LOAD || !s->probed;
+	j->issuer = kg_xstrdup(s->issuer);
+	j->client_id = kg_xstrdup(s->client_id);
+	j->account = kg_xstrdup(account != NULL ? account : "");
+	j->value = value != NULL ? kg_xstrdup(value) : NULL;
+	j->cancel = g_object_ref(s->cancel);
+	j->s = s;
+	j->done = done;
+	j->ud = ud;
+	kg_worker_queue(s->worker, &j->base);
+}
+
+enum kg_err
+kg_secret_open_async(const struct kg_secret_opts *opts, struct kg_loop *loop,
+                     struct kg_secret **out, char **cause)
+{
+	struct kg_secret *s;
+
+	if (opts->mode != KG_SECRETS_KEYRING && opts->mode != KG_SECRETS_AUTO)
+		return kg_secret_open(opts, out, NULL, cause);
+	*out = NULL;
+	s = kg_xcalloc(1, sizeof(*s));
+	s->kind = KG_SECRET_KEYRING;
+	s->mode = opts->mode;
+	s->issuer = kg_xstrdup(opts->issuer != NULL ? opts->issuer : "");
+	s->client_id = kg_xstrdup(opts->client_id != NULL ? opts->client_id : "");
+	s->worker = kg_worker_new(loop, cause);
+	if (s->worker == NULL) {
+		kg_secret_close(&s);
+		return KG_ERR_IO;
+	}
+	s->cancel = g_cancellable_new();
+	s->keyring_used = true;
+	*out = s;
+	return KG_ERR_OK;
+}
+
+bool
+kg_secret_async(const struct kg_secret *s)
+{
+	return s->worker != NULL && s->kind == KG_SECRET_KEYRING;
+}
+
+size_t
+kg_secret_pending(const struct kg_secret *s)
+{
+	return s->worker != NULL ? kg_worker_pending(s->worker) : 0;
+}
+
+void
+kg_secret_load_async(struct kg_secret *s, kg_secret_done_fn done, void *ud)
+{
+	sjob_queue(s, SJOB_LOAD, NULL, NULL, done, ud);
+}
+
+void
+kg_secret_save_async(struct kg_secret *s, const char *account, const char *value,
+                     kg_secret_done_fn done, void *ud)
+{
+	sjob_queue(s, SJOB_SAVE, account, value, done, ud);
+}
+
+void
+kg_secret_clear_async(struct kg_secret *s, kg_secret_done_fn done, void *ud)
+{
+	sjob_queue(s, SJOB_CLEAR, NULL, NULL, done, ud);
 }

@@ -7,7 +7,10 @@
  * timer (never a sleep), refresh shortly before expiry and once on a 401.
  * Tokens are loaded from the secret store (secret.h) by kg_auth_new and
  * written back after a login or a refresh; the store is reached at start-up
- * and on those events only, never from the redraw path.  No token, device
+ * and on those events only, never from the redraw path.  With
+ * kg_auth_new_async (the full-screen client) a keyring is only ever reached
+ * from the store's worker thread: loading, saving and clearing never block
+ * the loop, and requests wait until the saved login has been read.  No token, device
  * code or refresh token ever reaches a log, an error message or the screen;
  * each one is registered with kg_log_secret and wiped when freed.
  */
@@ -54,7 +57,30 @@ typedef void (*kg_auth_change_fn)(struct kg_auth *auth, void *ud);
  */
 enum kg_err kg_auth_new(struct kg_loop *loop, struct kg_http *http, const struct kg_config *cfg,
                         struct kg_auth **out, char **cause);
-/* Cancels the login, refreshes and requests in flight without calling back. */
+/*
+ * The same, but a keyring (secrets = keyring or auto) is read on a worker
+ * thread: this returns at once with kg_auth_loading() true, and loaded is
+ * called once from the loop when the saved login has been read (logged in
+ * or not: see kg_auth_logged_in), or with KG_ERR_KEYRING and a sentence
+ * saying why it could not be read and what to do.  Until then
+ * kg_auth_http_send holds requests, and afterwards sends them, or fails
+ * them with that sentence.  Saves and clears go to the worker too.
+ * Without a keyring (file, memory) it behaves like kg_auth_new and loaded
+ * is never called.  loaded may be NULL.
+ */
+enum kg_err kg_auth_new_async(struct kg_loop *loop, struct kg_http *http,
+                              const struct kg_config *cfg, kg_auth_done_fn loaded, void *ud,
+                              struct kg_auth **out, char **cause);
+/* True while the saved login is being read (kg_auth_new_async). */
+bool kg_auth_loading(const struct kg_auth *auth);
+/* Secret store jobs (load, save, clear) not finished yet. */
+size_t kg_auth_store_pending(const struct kg_auth *auth);
+
+/*
+ * Cancels the login, refreshes and requests in flight without calling back.
+ * With kg_auth_new_async it waits at most about 2 s for a save to reach
+ * the keyring, then leaves a hung keyring call behind.
+ */
 void kg_auth_free(struct kg_auth **auth);
 
 /* True with an unexpired access token or a refresh token to get one. */
