@@ -29,12 +29,14 @@
 #include <unistd.h>
 
 #include "kigo/buf.h"
+#include "kigo/loop.h"
 #include "kigo/oidc_json.h"
 #include "kigo/worker.h"
 
 #define SECRET_MAX_FILE (64 * 1024)
 #define CLOSE_DRAIN_MS 1500  /* on close: time for queued saves to finish */
 #define CLOSE_CANCEL_MS 500  /* then cancelled calls get this long to return */
+#define KEYRING_TIMEOUT_MS 10000 /* async: a call with no answer for this long is cancelled */
 
 struct kg_secret {
 	enum kg_secret_kind kind;
@@ -47,8 +49,12 @@ struct kg_secret {
 	bool locked_out;    /* auto: a keyring answered but was locked */
 	enum kg_secrets mode;        /* as configured (async: keyring or auto) */
 	struct kg_worker *worker;    /* async keyring: the thread for libsecret */
-	GCancellable *cancel;        /* async: cancelled on close (jobs hold refs) */
+	GCancellable *cancel;        /* async: for new jobs (each holds a ref); cancelled
+	                                on close or when the keyring stops answering */
 	bool probed;                 /* async: a load or save answered the probe */
+	struct kg_loop *loop;        /* async: borrowed, for the timer */
+	uint64_t stall_timer;        /* async: no job finished for KEYRING_TIMEOUT_MS */
+	unsigned writes;             /* async: saves and clears not finished */
 };
 
 static const SecretSchema *
@@ -112,7 +118,12 @@ keyring_cause(const GError *gerr, char **cause)
 		kg_set_cause(cause, "the keyring is locked (it returned nothing and no error), so it "
 		                    "cannot be read without a password prompt");
 	else if (gerr->domain == G_IO_ERROR && gerr->code == G_IO_ERROR_CANCELLED)
-		kg_set_cause(cause, "the keyring did not answer before kigo-tui quit");
+		kg_set_cause(cause, "the keyring did not answer within %d s (restart its daemon)",
+		             KEYRING_TIMEOUT_MS / 1000);
+	else if (gerr->domain == G_IO_ERROR && gerr->code == G_IO_ERROR_TIMED_OUT)
+		kg_set_cause(cause, "the keyring did not answer in time (its daemon owns the bus "
+		                    "name but does not reply: restart it, or log in to the desktop "
+		                    "again)");
 	else if (gerr->domain == G_IO_ERROR && gerr->code == G_IO_ERROR_FAILED &&
 	         strstr(gerr->message, "autolaunch") != NULL)
 		kg_set_cause(cause, "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not "
@@ -545,11 +556,17 @@ kg_secret_close(struct kg_secret **sp)
 	free(s->client_id);
 	free(s->dir);
 	free(s->path);
+	if (s->loop != NULL)
+		kg_timer_cancel(s->loop, s->stall_timer);
 	if (s->worker != NULL) {
 		bool joined;
 
-		/* queued saves get a moment; a call that hangs is cancelled, then left */
-		if (!kg_worker_wait_idle(s->worker, CLOSE_DRAIN_MS))
+		/*
+		 * Queued saves get a moment (a rotated refresh token is only good
+		 * once stored); a read is not worth waiting for.  A call that still
+		 * hangs is cancelled, then left behind.
+		 */
+		if (s->writes == 0 || !kg_worker_wait_idle(s->worker, CLOSE_DRAIN_MS))
 			g_cancellable_cancel(s->cancel);
 		joined = kg_worker_free(&s->worker, CLOSE_CANCEL_MS);
 		/* libsecret's connection may only go once no thread uses it */
@@ -669,6 +686,12 @@ sjob_probe(struct sjob *j)
 		j->fallback = true;
 		kg_set_cause(&j->notice, AUTO_NOTICE, why);
 		j->err = j->op == SJOB_LOAD ? KG_ERR_NOT_FOUND : KG_ERR_OK;
+	} else if (g_cancellable_is_cancelled(j->cancel)) {
+		/* short: the status bar shows it, and the advice must fit */
+		kg_set_cause(&j->cause, "The keyring gave no answer in %d s; restart its daemon, or "
+		                        "set secrets = file (or auto) in [storage].",
+		             KEYRING_TIMEOUT_MS / 1000);
+		j->err = KG_ERR_KEYRING;
 	} else {
 		kg_set_cause(&j->cause, KEYRING_REFUSED, why);
 		j->err = KG_ERR_KEYRING;
@@ -702,6 +725,32 @@ sjob_run(struct kg_worker_job *job)
 	}
 }
 
+/*
+ * Loop thread: the keyring has not finished a call for KEYRING_TIMEOUT_MS.
+ * Cancel what runs and what is queued (they fail at once, "did not answer"),
+ * and give later calls a fresh cancellable.
+ */
+static void
+on_stall(struct kg_loop *loop, void *ud)
+{
+	struct kg_secret *s = ud;
+
+	(void)loop;
+	s->stall_timer = 0;
+	g_cancellable_cancel(s->cancel);
+	g_object_unref(s->cancel);
+	s->cancel = g_cancellable_new();
+}
+
+static void
+stall_arm(struct kg_secret *s)
+{
+	kg_timer_cancel(s->loop, s->stall_timer);
+	s->stall_timer = 0;
+	if (kg_worker_pending(s->worker) > 0)
+		s->stall_timer = kg_timer_add(s->loop, KEYRING_TIMEOUT_MS, on_stall, s);
+}
+
 /* Loop thread: adopt what the job found out, then tell the caller. */
 static void
 sjob_done(struct kg_worker_job *job)
@@ -709,6 +758,11 @@ sjob_done(struct kg_worker_job *job)
 	struct sjob *j = (struct sjob *)job;
 	struct kg_secret *s = j->s;
 	struct kg_secret_result r = { .err = j->err, .cause = j->cause, .notice = j->notice };
+
+	/* progress: the next job gets a full period of its own */
+	stall_arm(s);
+	if (j->op != SJOB_LOAD)
+		s->writes--;
 
 	if (j->fallback && s->kind == KG_SECRET_KEYRING) {
 		s->kind = KG_SECRET_MEMORY;
@@ -757,6 +811,10 @@ sjob_queue(struct kg_secret *s, enum sjob_op op, const char *account, const char
 	j->done = done;
 	j->ud = ud;
 	kg_worker_queue(s->worker, &j->base);
+	if (op != SJOB_LOAD)
+		s->writes++;
+	if (s->stall_timer == 0)
+		stall_arm(s);
 }
 
 enum kg_err
@@ -779,6 +837,7 @@ kg_secret_open_async(const struct kg_secret_opts *opts, struct kg_loop *loop,
 		return KG_ERR_IO;
 	}
 	s->cancel = g_cancellable_new();
+	s->loop = loop;
 	s->keyring_used = true;
 	*out = s;
 	return KG_ERR_OK;

@@ -49,6 +49,8 @@ struct kg_session {
 
 	unsigned changes;            /* KG_CHG_* not yet taken */
 	unsigned busy;               /* KG_BUSY_* in flight */
+	uint64_t keyring_timer;      /* says the keyring is slow to answer */
+	bool keyring_notice;         /* the notice is the keyring's progress line */
 
 	/* launch */
 	char *want_number;
@@ -1133,6 +1135,58 @@ start_network(struct kg_session *s)
 	s->changes |= KG_CHG_STATUS;
 }
 
+/* ---- the saved login, read from the keyring off the loop ---- */
+
+#define KEYRING_SLOW_MS 3000
+
+static void
+keyring_notice(struct kg_session *s, const char *text)
+{
+	set_str(&s->notice, text);
+	s->keyring_notice = text != NULL;
+	s->changes |= KG_CHG_STATUS;
+}
+
+static void
+on_keyring_slow(struct kg_loop *loop, void *ud)
+{
+	struct kg_session *s = ud;
+
+	(void)loop;
+	s->keyring_timer = 0;
+	keyring_notice(s, "The keyring is not answering; cached data shown, q quits.");
+}
+
+/* The saved login was read (or not): what kg_session_new would have done. */
+static void
+on_auth_loaded(enum kg_err err, const char *message, void *ud)
+{
+	struct kg_session *s = ud;
+	char *notice;
+
+	set_busy(s, KG_BUSY_KEYRING, false);
+	kg_timer_cancel(s->loop, s->keyring_timer);
+	s->keyring_timer = 0;
+	if (s->keyring_notice)
+		keyring_notice(s, NULL);
+	if ((notice = kg_auth_take_notice(s->auth)) != NULL) {
+		set_str(&s->notice, notice);
+		free(notice);
+	}
+	set_str(&s->user, kg_auth_user_name(s->auth));
+	s->changes |= KG_CHG_AUTH | KG_CHG_STATUS;
+	if (err != KG_ERR_OK)
+		set_error(s, message); /* why, and what to do; it stays on the status bar */
+	if (s->offline || s->network_started)
+		return;
+	if (kg_auth_logged_in(s->auth))
+		start_network(s);
+	else if (err != KG_ERR_OK)
+		login_needed(s, message);
+	else
+		kg_session_login_start(s);
+}
+
 static void
 load_cache(struct kg_session *s)
 {
@@ -1191,7 +1245,7 @@ kg_session_new(struct kg_loop *loop, const struct kg_config *cfg,
 		goto fail;
 	}
 
-	err = kg_auth_new(loop, s->http, cfg, &s->auth, &why);
+	err = kg_auth_new_async(loop, s->http, cfg, on_auth_loaded, s, &s->auth, &why);
 	if (err != KG_ERR_OK) {
 		if (!s->offline) {
 			kg_set_cause(cause, "%s", why ? why : kg_err_str(err));
@@ -1243,6 +1297,11 @@ kg_session_new(struct kg_loop *loop, const struct kg_config *cfg,
 		if (s->notice == NULL)
 			set_str(&s->notice, "Offline (--offline): showing cached data only; actions "
 			                    "and the return to ServiceNow are disabled.");
+	} else if (s->auth != NULL && kg_auth_loading(s->auth)) {
+		/* the network or the login starts once the keyring answers */
+		set_busy(s, KG_BUSY_KEYRING, true);
+		keyring_notice(s, "Reading the saved login from the keyring...");
+		s->keyring_timer = kg_timer_add(loop, KEYRING_SLOW_MS, on_keyring_slow, s);
 	} else if (s->auth != NULL && kg_auth_logged_in(s->auth)) {
 		start_network(s);
 	} else {
@@ -1270,6 +1329,7 @@ kg_session_free(struct kg_session **sp)
 		kg_timer_cancel(s->loop, s->search_timer);
 	if (s->warm_req != 0)
 		kg_http_cancel(s->http, s->warm_req);
+	kg_timer_cancel(s->loop, s->keyring_timer);
 	kg_outbox_flush_cancel(&s->flush);
 	/* the clients cancel what is in flight without calling back */
 	kg_kigo_free(&s->kigo);

@@ -143,7 +143,7 @@ status_frame(struct kg_pane *p)
 	int64_t pend = kg_session_pending_sync(ui->s);
 	const char *err = kg_session_last_error(ui->s);
 	const char *note = kg_session_notice(ui->s);
-	const char *spin = kg_ui_spinner(ui, KG_BUSY_ACTION | KG_BUSY_SYNC);
+	const char *spin = kg_ui_spinner(ui, KG_BUSY_ACTION | KG_BUSY_SYNC | KG_BUSY_KEYRING);
 	char *left, *msg = NULL;
 	bool hints = true;
 	int lw;
@@ -189,7 +189,7 @@ const struct kg_pane_ops kg_pane_status = {
 	.id = KG_PANE_STATUS,
 	.focusable = false,
 	.changes = KG_CHG_STATUS | KG_CHG_ACTIVITY,
-	.busy = KG_BUSY_ACTION | KG_BUSY_SYNC,
+	.busy = KG_BUSY_ACTION | KG_BUSY_SYNC | KG_BUSY_KEYRING,
 	.header_rows = 2,
 	.draw_frame = status_frame,
 };

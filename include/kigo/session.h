@@ -43,6 +43,7 @@ enum kg_busy {
 	KG_BUSY_SYNC = 1 << 4,
 	KG_BUSY_LOGIN = 1 << 5,
 	KG_BUSY_CATALOG = 1 << 6,
+	KG_BUSY_KEYRING = 1 << 7,   /* the saved login is being read from the keyring */
 };
 
 /* Launch parameters (from the TICKET argument). */

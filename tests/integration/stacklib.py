@@ -137,7 +137,14 @@ class Stack:
             os.unlink(self.rc_file)
         if self.tmux_started:
             self._tmux("kill-server", check_rc=False)
-        self._tmux("new-session", "-d", "-x", str(self.size[0]), "-y", str(self.size[1]), cmd)
+        # a server still going away after kill-server makes new-session fail
+        # ("server exited unexpectedly"): try again
+        for attempt in range(20):
+            r = self._tmux("new-session", "-d", "-x", str(self.size[0]), "-y",
+                           str(self.size[1]), cmd, check_rc=attempt == 19)
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
         self.tmux_started = True
 
     def screen(self):
