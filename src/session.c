@@ -1147,6 +1147,15 @@ keyring_notice(struct kg_session *s, const char *text)
 	s->changes |= KG_CHG_STATUS;
 }
 
+/* Is the notice still the keyring's progress line (nobody replaced it)? */
+static bool
+keyring_notice_shown(const struct kg_session *s)
+{
+	return s->keyring_notice && s->notice != NULL &&
+	       (strncmp(s->notice, "Reading the saved login", 23) == 0 ||
+	        strncmp(s->notice, "The keyring is not answering", 28) == 0);
+}
+
 static void
 on_keyring_slow(struct kg_loop *loop, void *ud)
 {
@@ -1154,7 +1163,9 @@ on_keyring_slow(struct kg_loop *loop, void *ud)
 
 	(void)loop;
 	s->keyring_timer = 0;
-	keyring_notice(s, "The keyring is not answering; cached data shown, q quits.");
+	/* another notice that came meanwhile stays */
+	if (s->notice == NULL || keyring_notice_shown(s))
+		keyring_notice(s, "The keyring is not answering; cached data shown, q quits.");
 }
 
 /* The saved login was read (or not): what kg_session_new would have done. */
@@ -1167,8 +1178,9 @@ on_auth_loaded(enum kg_err err, const char *message, void *ud)
 	set_busy(s, KG_BUSY_KEYRING, false);
 	kg_timer_cancel(s->loop, s->keyring_timer);
 	s->keyring_timer = 0;
-	if (s->keyring_notice)
+	if (keyring_notice_shown(s))
 		keyring_notice(s, NULL);
+	s->keyring_notice = false;
 	if ((notice = kg_auth_take_notice(s->auth)) != NULL) {
 		set_str(&s->notice, notice);
 		free(notice);
