@@ -643,8 +643,34 @@ def run():
     if rc in (0, F.SKIP) and F.tui_in_build() and os.environ.get("KG_CRASH_MODES", "sync,tui") \
             .find("tui") >= 0:
         rc2 = run_tui()
-        return rc2 if rc2 != 0 else 0
+        rc = rc2 if rc2 != 0 else 0
     return rc
+
+
+def san_reports():
+    """Under SAN=1 the sanitizers write to files (the client's stderr is a
+    tmux pane, the commands' is captured): print them, and fail on any."""
+    if os.environ.get("SAN") != "1":
+        return None
+    import tempfile
+    d = tempfile.mkdtemp(prefix="kg-crash-san-")
+    for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        os.environ[var] = (os.environ.get(var, "") + ":log_path=%s/%s" % (
+            d, var.split("_")[0].lower())).lstrip(":")
+    return d
+
+
+def san_check(d):
+    import shutil
+    bad = 0
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), errors="replace") as f:
+            text = f.read()
+        if "ERROR:" in text or "runtime error" in text:
+            bad += 1
+            print("sanitizer report %s:\n%s" % (name, text[:4000]))
+    shutil.rmtree(d, ignore_errors=True)
+    return bad
 
 
 def run_sync():
@@ -676,4 +702,8 @@ def run_sync():
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    san_dir = san_reports()
+    status = run()
+    if san_dir is not None and san_check(san_dir) and status in (0, F.SKIP):
+        status = 1
+    sys.exit(status)
