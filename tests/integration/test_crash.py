@@ -13,7 +13,8 @@ sometimes R + y.  The kill lands at a random moment of the session, or while
 the Kigo fake holds a mutation (delay: applied after the client died, reply
 lost; hang: never applied) or the ServiceNow fake holds the summary PATCH
 (applied, reply held; or never applied); some points also get a mutation
-answered 503 or applied then reset.  After every kill `PRAGMA
+answered 503 or applied then reset, or a `kigo-tui sync` run alongside and
+killed at a random moment too.  After every kill `PRAGMA
 integrity_check` is ok.  At the end the client is started once more, resumes
 what was in flight, returns (R, y), and `kigo-tui sync` runs: every activity
 the Kigo fake recorded is in the local activity table and in a summary sent,
@@ -51,6 +52,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -238,6 +240,8 @@ class TuiCrash:
         self.stuck = []         # (point, what, screen)
         self.est = 2.0          # seconds a whole scripted point takes (measured)
         self.phases = {}        # kills per step of the script
+        self.syncs = 0          # points with a `kigo-tui sync` running alongside
+        self.sync_kills = 0
         self.where = "start"
 
     # -- the backend's view ------------------------------------------------
@@ -478,6 +482,14 @@ class TuiCrash:
         p = self.pane
         started = time.time()
         p.start([F.PROG, "-c", self.st.conf, "INC0010001"])
+        sync = None
+        if rng.random() < 0.1:
+            # `kigo-tui sync` from another terminal at the same time, killed too
+            sync = subprocess.Popen([F.PROG, "-c", self.st.conf, "sync"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    stdin=subprocess.DEVNULL, env=self.env.env())
+            timer = threading.Timer(rng.uniform(0, 0.6), sync.kill)
+            timer.start()
         try:
             self.script(p, clock, kinds, ret)
             if mode == "time":
@@ -507,6 +519,11 @@ class TuiCrash:
                                                                  flight) if f)
                 if flight[0] else ""), flush=True)
         p.wait_dead()
+        if sync is not None:
+            timer.cancel()
+            sync.wait(timeout=60)
+            self.syncs += 1
+            self.sync_kills += sync.returncode == -signal.SIGKILL
         self.db_check("after point %d" % i)
 
     def db_check(self, when):
@@ -605,10 +622,10 @@ def run_tui():
         secs = time.time() - start
         print("tui: %d points in %.1fs (load %s): %d kills (%d with a request in flight: %d "
               "with a Kigo mutation, %d with a summary), %d ended by R + y, %d logins, "
-              "%d searches, %d returns" % (
+              "%d searches, %d returns; `sync` alongside %d times, killed %d times" % (
                   TUI_POINTS, secs, " ".join("%.2f" % x for x in os.getloadavg()), c.kills,
                   c.in_flight, c.mut_flight, c.sum_flight, c.ended, c.logins, c.searches,
-                  c.returns))
+                  c.returns, c.syncs, c.sync_kills))
         print("tui: kills per step: %s" % " ".join(
             "%s=%d" % kv for kv in sorted(c.phases.items())))
         print("tui: actions submitted %s" % " ".join(
