@@ -51,6 +51,7 @@ struct probe {
 	int retry_after;
 	int64_t server_date;     /* Date header, epoch seconds, 0 when absent */
 	int64_t local_at;        /* local wall clock when the answer came */
+	const char *html;        /* the answer was an HTML page (kg_http_body_hint) */
 };
 
 const char *
@@ -424,6 +425,7 @@ on_probe(struct kg_http_resp *resp, void *ud)
 	p->retry_after = resp->retry_after;
 	p->server_date = resp->server_date;
 	p->local_at = kg_wall_now();
+	p->html = resp->err == KG_ERR_OK ? kg_http_body_hint(resp) : NULL;
 	if (p->body == NULL && resp->err == KG_ERR_OK) {
 		p->body_len = resp->body.len;
 		p->body = kg_buf_steal(&resp->body);
@@ -497,7 +499,15 @@ judge_api(struct kg_doctor_report *r, const struct probe *p, const char *hint)
 {
 	if (judge_transport(r, p, hint))
 		return;
-	if (p->status == 401 || p->status == 403)
+	if (p->html != NULL) {
+		/* the API never answers HTML: something else stands in between */
+		char *id = rid(p);
+
+		kg_doctor_add(r, p->name, KG_DOCTOR_FAIL, KG_EXIT_UNAVAILABLE,
+		              "%s answered HTTP %ld with %s%s; check https_proxy and no_proxy, and %s",
+		              p->url, p->status, p->html, id, p->setting);
+		free(id);
+	} else if (p->status == 401 || p->status == 403)
 		kg_doctor_add(r, p->name, KG_DOCTOR_OK, 0,
 		              "%s answers over verified TLS (HTTP %ld without a login, as expected)",
 		              p->url, p->status);

@@ -497,6 +497,18 @@ DOCTOR = [
                 max_s=HTTP_TIMEOUT_S + 15),
     doctor_case("doctor/clock_2h_off", sn_setup=sn_clock(TWO_HOURS), rc=EXIT_TEMPFAIL,
                 lines=[("clock", r"WARN.*7200 s.*(NTP|time)")]),
+    # a proxy's page stands in for ServiceNow (200) and Kigo (403): not "OK"
+    doctor_case("doctor/html_pages", sn_setup=any_fault("html"),
+                kigo_setup=any_fault("html", status=403),
+                lines=[("servicenow", r"FAIL.*HTTP 200 with an HTML page.*request id.*proxy"),
+                       ("kigo", r"FAIL.*HTTP 403 with an HTML page.*proxy")]),
+    # bodies over the probe's cap, cut short, and an IdP document of the wrong shape
+    doctor_case("doctor/over_cap_cut_shape", kigo_setup=any_fault("oversize", size=200000),
+                sn_setup=any_fault("truncate", close=True),
+                idp_setup=any_fault("shape", shape="array"),
+                lines=[("kigo", r"FAIL.*larger than the limit"),
+                       ("servicenow", r"FAIL.*closed before the whole answer"),
+                       ("idp", r"FAIL.*not a usable discovery document")]),
 ]
 
 
