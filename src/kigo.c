@@ -8,6 +8,9 @@
  * idempotency replay makes the action happen once.  The row is finished
  * only by an answer that settles it: success or replay (done), a 4xx or a
  * send that never left (failed).  A lost reply or a 5xx keeps it pending.
+ * An answer that cannot be read (cut, over the cap, the wrong shape, a
+ * proxy's HTML page) is a lost reply too: the row is sent again with its
+ * key (Kigo replays the answer) up to MAX_REREADS times, then left pending.
  *
  * Must never: queue a mutation silently when offline, fetch a token
  * blindly after a 412 (the caller shows details.current and the agent

@@ -492,8 +492,7 @@ finish_write(struct sn_req *r, struct kg_http_resp *resp, struct kg_sn_result *r
 	res->err = KG_ERR_PROTOCOL;
 	res->ambiguous = true;
 	*msg = kg_xasprintf("ServiceNow's answer (HTTP %ld) to the write of %s could not be read "
-	                    "(%s), so it is not known whether the entry was added; it is looked "
-	                    "for before anything is sent again.%s",
+	                    "(%s), so it is not known whether the entry was added%s.",
 	                    resp->status, r->what, why, rid);
 	res->message = *msg;
 	free(rid);
