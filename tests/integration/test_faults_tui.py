@@ -81,15 +81,16 @@ def case_503_tokens():
     st = F.Stack(env, "t503")
     st.login()
     st.kigo.ctl.fault("503", next=1000, path=TOKENS, method="GET")
-    # wide enough for the whole message on the status bar (at 100 columns
-    # its middle, with the status code, is elided; the request id stays)
-    t = st.tui("INC0010001", width=220)
+    # at 100 columns the message goes on over the hints row: what failed,
+    # the status code and the request id are all readable
+    t = st.tui("INC0010001", width=100)
     try:
         open_jane(t, wait_tokens=False)
-        scr = t.wait_for("503", timeout=30)
+        scr = t.wait_for(lambda s: "HTTP 503" in prose(s), timeout=30, what="HTTP 503")
         ids = [q["request_id"] for q in st.kigo.ctl.requests() if q["path"] == TOKENS]
         check(any(i in scr.replace("\n", "") for i in ids),
               "no request id of %r on screen:\n%s" % (ids, scr))
+        check("Loading the tokens of customer" in prose(scr), "what failed:\n" + scr)
         t.keys("?")
         t.wait_for("Keys (Esc closes)", timeout=3, what="help after a 503")
         t.keys("Escape", "q")
