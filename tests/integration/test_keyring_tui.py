@@ -68,7 +68,7 @@ def inner():
         st.tui("INC0010001", extra_env={"DBUS_SESSION_BUS_ADDRESS": bus})
         st.wait_for("Customers (1)", timeout=10 * SLOW)
         st.keys("Enter")
-        st.wait_for("Tokens of Jane Doe (8)", timeout=10 * SLOW)
+        st.wait_for("Tokens of Jane Doe (8", timeout=10 * SLOW)
         st.wait_for("+ online", timeout=10 * SLOW)
         # renewals every ~2 s, each one saved to the keyring off the loop
         deadline = time.time() + 20 * SLOW
