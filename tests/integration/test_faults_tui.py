@@ -13,12 +13,12 @@ the middle of a session.
     summary reaches ServiceNow once after R.
 
 Bad bodies (fakelib's "oversize", "truncate", "shape", "html"):
-  - reads: the ticket, the customer search and the token list each meet a
+  - reads: the ticket, the customer search, the token list and the catalog meet a
     spoiled answer once: the status bar says what happened with the
     request id the fake sent, `?` still answers (and shows the whole
     message), and r loads it;
   - every mutation kind (add, remove, reissue, dispute, note, extend,
-    create customer) meets a spoiled answer AFTER the fake applied it:
+    resolve dispute, create customer) meets a spoiled answer AFTER the fake applied it:
     re-sent with the same Idempotency-Key, applied once, in the activity
     table, and in the one work note R sends;
   - a mutation whose every answer is spoiled stays pending (said on
@@ -246,6 +246,33 @@ READS = [
 ]
 
 
+def case_catalog():
+    """The catalog (loaded when a is pressed) meets an array for an object:
+    said with the request id; the next a loads it."""
+    st = F.Stack(env, "r-catalog")
+    st.login()
+    st.kigo.ctl.fault("shape", next=1, path="/api/v1/catalog", method="GET", shape="array")
+    t = st.tui("INC0010001")
+    try:
+        open_jane(t)
+        t.keys("Tab", "a")
+        said_with_rid(t, st.kigo, "shape", [r"catalog"])
+        t.keys("Escape")
+        t.wait_for(lambda s: "pick from the catalog" not in s, timeout=10, what="picker closed")
+        help_shows_all(t, [r"Loading the Kigo catalog failed", r"not a JSON object|could not"])
+        t.keys("a")
+        t.wait_for("pick from the catalog", timeout=10)
+        t.wait_for("valid", timeout=30)
+        t.keys("Escape")
+        t.keys("q")
+        check(t.rc() == 0, "exit")
+    finally:
+        t.close()
+
+
+READS.append(("read/catalog_array", case_catalog))
+
+
 def db_rows(st, sql):
     db = sqlite3.connect(os.path.join(st.state, "kigo-tui.db"))
     try:
@@ -335,7 +362,17 @@ def case_mutations():
         t.type("fault extend")
         t.keys("Enter")
         acted(t, 6, "Recorded")
-        # return: one work note with all six
+        # other (resolve a dispute): the first 10 bytes of the answer only
+        tid = select_status(t, "disputed")
+        k.fault("truncate", path="/api/v1/tokens/%s/actions" % tid, method="POST", keep=10)
+        t.keys("o")
+        t.wait_for("Other action", timeout=10)
+        t.keys("Down", "Enter")
+        t.wait_for("Other action: resolve dispute", timeout=10)
+        t.type("fault resolve")
+        t.keys("Enter")
+        acted(t, 7, "Recorded")
+        # return: one work note with all seven
         t.keys("R")
         t.wait_for("this note will be added", timeout=10)
         t.keys("y")
@@ -344,18 +381,19 @@ def case_mutations():
     finally:
         t.close()
     applied = st.kigo.call("GET", "/__control/kigo/applied")["applied"]
-    check(len(applied) == 6 and all(n == 1 for n in applied.values()),
+    check(len(applied) == 7 and all(n == 1 for n in applied.values()),
           "applied counts per key: %r" % applied)
     faults = [q["fault"] for q in st.kigo.ctl.requests() if q["method"] == "POST"]
     check(sorted(f for f in faults if f) == ["html", "oversize", "shape", "shape", "truncate",
-                                             "truncate"], "faults met: %r" % faults)
+                                             "truncate", "truncate"], "faults met: %r" % faults)
     acts = db_rows(st, "SELECT action FROM activity")
-    check(len(acts) == 6, "activity rows: %r" % acts)
+    check(len(acts) == 7, "activity rows: %r" % acts)
     muts = db_rows(st, "SELECT kind, state FROM mutations")
-    check(all(m[1] == "done" for m in muts) and len(muts) == 6, "mutations: %r" % muts)
+    check(all(m[1] == "done" for m in muts) and len(muts) == 7, "mutations: %r" % muts)
     n = notes(st, "kigo-sync-id")
     check(len(n) == 1, "%d work notes" % len(n))
-    for word in ("Added", "Removed", "Reissued", "Disputed", "fault note", "fault extend"):
+    for word in ("Added", "Removed", "Reissued", "Disputed", "fault note", "fault extend",
+                 "Resolved the dispute", "fault resolve"):
         check(word in n[0]["value"], "the work note lacks %r:\n%s" % (word, n[0]["value"]))
 
 
