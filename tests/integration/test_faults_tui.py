@@ -16,7 +16,7 @@ Bad bodies (fakelib's "oversize", "truncate", "shape", "html"):
   - reads: the ticket, the customer search, the token list and the catalog meet a
     spoiled answer once: the status bar says what happened with the
     request id the fake sent, `?` still answers (and shows the whole
-    message), and r loads it;
+    message), and r (a, for the catalog) loads it;
   - every mutation kind (add, remove, reissue, dispute, note, extend,
     resolve dispute, create customer) meets a spoiled answer AFTER the fake applied it:
     re-sent with the same Idempotency-Key, applied once, in the activity
