@@ -121,6 +121,7 @@ struct kg_session {
 	bool flush_is_return;
 	bool return_waiting;         /* y came while actions were on their way to Kigo */
 	size_t resuming;             /* interrupted actions being resumed (start-up, r) */
+	size_t acting;               /* actions of this run sent, not answered yet */
 };
 
 /* ---- small helpers ---- */
@@ -712,7 +713,7 @@ start_flush(struct kg_session *s, bool is_return)
 static size_t
 actions_in_flight(const struct kg_session *s)
 {
-	return (s->action_req != 0 ? 1 : 0) + s->resuming;
+	return s->acting + s->resuming;
 }
 
 static void return_now(struct kg_session *s);
@@ -771,8 +772,13 @@ on_mutated(const struct kg_kigo_result *r, void *ud)
 	struct kg_session *s = ud;
 	const struct kg_kigo_error *e = r->error;
 
-	s->action_req = 0;
-	set_busy(s, KG_BUSY_ACTION, false);
+	/* actions are not modal: another may have been sent since this one */
+	if (s->acting > 0)
+		s->acting--;
+	if (s->acting == 0) {
+		s->action_req = 0;
+		set_busy(s, KG_BUSY_ACTION, false);
+	}
 	clear_result(s);
 	kg_metrics_action(s->metrics, r->action, e == NULL ? KG_OUTCOME_APPLIED : outcome_of(e),
 	                  e == NULL ? KG_ERR_OK : e->err, kg_now_ms() - s->action_started_ms);
@@ -906,6 +912,7 @@ kg_session_act(struct kg_session *s, const struct kg_action_req *req)
 		free(cause);
 		return;
 	}
+	s->acting++;
 	set_busy(s, KG_BUSY_ACTION, true);
 	/* the action is in the store before it is sent: show it as pending now */
 	reload_activity(s);
@@ -950,6 +957,7 @@ kg_session_create_customer(struct kg_session *s, const struct kg_new_customer *c
 		free(cause);
 		return;
 	}
+	s->acting++;
 	set_busy(s, KG_BUSY_ACTION, true);
 }
 

@@ -416,13 +416,22 @@ class TuiCrash:
         after a kill: the summary waits for it and lists it (it used to
         leave without it, and the action was never in a note)."""
         p, kg = self.pane, self.st.kigo.ctl
-        for case in ("sent", "resumed"):
+        for case in ("sent", "two", "resumed"):
             kg.clear_faults()
             p.start([F.PROG, "-c", self.st.conf, "INC0010001"])
             self.open_jane(p, None)
             if case == "sent":
                 kg.fault("delay", path="/api/v1/", method="POST", delay_ms=1500)
                 self.act(p, None, "dispute", settle=False)
+            elif case == "two":
+                # actions are not modal: a second one goes out before the
+                # first answers, and the return waits for both
+                kg.fault("delay", path="/api/v1/", method="POST", delay_ms=2500)
+                self.act(p, None, "add", settle=False)
+                F.wait_until(lambda: self.flight()[1], what="the first action to reach Kigo")
+                kg.clear_faults()
+                kg.fault("delay", path="/api/v1/", method="POST", delay_ms=400)
+                self.act(p, None, "note", settle=False)
             else:
                 kg.fault("hang", path="/api/v1/", method="POST", hang_s=1)
                 self.act(p, None, "note", settle=False)
