@@ -113,7 +113,15 @@ def inner():
             time.sleep(0.1)
         check("Help (this list)" not in st.screen(), "help did not close:\n%s" % st.screen())
         st._tmux("resize-window", "-x", "90", "-y", "28")
-        timed_wait(st, "Jane Doe", 2.0 * SLOW)
+        # the banner's right edge (online state) moves to the new width: a redraw
+        deadline = time.time() + 3.0 * SLOW
+        while True:
+            screen = st.screen()
+            ends = [len(ln.rstrip()) for ln in screen.splitlines() if "INC0010001" in ln]
+            if ends and 80 <= ends[0] <= 90 and "Jane Doe" in screen:
+                break
+            check(time.time() < deadline, "no redraw after the resize:\n%s" % screen)
+            time.sleep(0.1)
         # (under valgrind the 10 s may be over already: then the next check sees it)
         deadline = time.time() + 8.0 * SLOW
         while True:
