@@ -440,10 +440,15 @@ on_found(const struct kg_sn_result *res, bool found, void *ud)
 		return;
 	}
 	if (f->sends >= MAX_SENDS) {
-		/* say why (the status and request id of the last try), not only that */
+		/* say why (the status and request id of the last try), not only
+		 * that; what happens next is the caller's to say (sync, the return) */
+		const char *last = f->last_why != NULL ? f->last_why : "no answer";
+		size_t n = strlen(last);
+
+		if (n > 0 && last[n - 1] == '.')
+			n--; /* its full stop would end up inside the parentheses */
 		why = kg_xasprintf("ServiceNow did not confirm it after several tries (the last: "
-		                   "%s); it will be sent again by 'kigo-tui sync'.",
-		                   f->last_why != NULL ? f->last_why : "no answer");
+		                   "%.*s).", (int)n, last);
 		item_done(f, KG_ERR_UNAVAILABLE, why);
 		free(why);
 		return;

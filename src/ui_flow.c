@@ -601,14 +601,14 @@ kg_flow_result(struct kg_ui *ui)
 			ui->state = KG_UI_RETURNED;
 			break;
 		}
-		text = kg_xasprintf("The summary was not sent: %s\n\nIt stays queued and is sent by "
-		                    "the next R on this ticket or by `kigo-tui sync`.\n\n"
-		                    "y: quit anyway   Esc: back to the ticket",
+		text = kg_xasprintf("The summary was not sent.\n\n%s\n\nIt stays queued and is sent by "
+		                    "the next R on this ticket or by `kigo-tui sync`.",
 		                    r.message ? r.message : kg_err_str(r.err));
 		kg_flow_clear(ui);
 		ui->flow.kind = KG_UA_RETURN;
 		open_dialog(ui, kg_dialog_new(KG_DLG_TEXT, ST_NOT_SENT, "Return to ServiceNow"));
 		kg_dialog_set_text(ui->dlg, text);
+		kg_dialog_set_hint(ui->dlg, "y or Enter: quit anyway   Esc: back to the ticket");
 		free(text);
 		break;
 	}

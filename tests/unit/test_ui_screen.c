@@ -692,3 +692,21 @@ Test(screen, search_filters_as_you_type)
 	cr_assert(screen_has("Tokens of Jane Roe"));
 	(void)dump;
 }
+
+Test(screen, failed_return_leaves_no_trace_of_the_preview)
+{
+	start(80, 24);
+	S.unsynced = 1;
+	keys("R");
+	keys("y");
+	S.result = (struct kg_result){ .kind = KG_RESULT_RETURN, .err = KG_ERR_UNAVAILABLE,
+	                               .message = "ServiceNow did not answer." };
+	S.changes = KG_CHG_RESULT;
+	pass();
+	cr_assert(screen_has("ServiceNow did not answer."));
+	/* one key line, and it says what y does here */
+	cr_assert(screen_has("y or Enter: quit anyway   Esc: back to the ticket"));
+	cr_assert_not(screen_has("confirm"));
+	cr_assert_not(screen_has("kigo-sync-id: x"));
+	cr_assert_not(screen_has("Sending the summary"));
+}
