@@ -206,3 +206,25 @@ Test(auth_async, file_mode_needs_no_thread)
 	kg_auth_free(&auth);
 	rmdir(dir);
 }
+
+Test(auth_async, logout_clears_through_the_worker_and_says_why_it_could_not)
+{
+	struct kg_auth *auth = NULL;
+	struct loaded l = { 0 }, out = { 0 };
+	char *cause = NULL;
+
+	cfg.secrets = KG_SECRETS_KEYRING;
+	cr_assert_eq(kg_auth_new_async(loop, http, &cfg, on_loaded, &l, &auth, &cause), KG_ERR_OK,
+	             "%s", cause);
+	run_until(&l.done, 10000);
+	kg_auth_logout(auth, on_loaded, &out);
+	cr_assert_not(out.done, "logout called back from inside");
+	run_until(&out.done, 10000);
+	cr_assert_eq(out.err, KG_ERR_KEYRING);
+	cr_assert(strstr(out.msg, "could not be removed from the keyring") != NULL, "%s", out.msg);
+	cr_assert(strstr(out.msg, "secrets = file") != NULL, "no advice: %s", out.msg);
+	cr_assert_eq(kg_auth_store_pending(auth), 0);
+	kg_auth_free(&auth);
+	free(l.msg);
+	free(out.msg);
+}
