@@ -8,7 +8,8 @@
 #   make bench      benchmarks (print figures)
 #   make fuzz       libFuzzer targets, longer runs
 #   make analyze    cppcheck + clang-tidy, both must report nothing
-#   make valgrind   a subset of the tests under valgrind
+#   make valgrind   every unit test and every integration test (each kigo-tui
+#                   and sn_tool process) under valgrind memcheck; reports fail
 #   make crash      kill -9 at 200 points of `sync` and of the full-screen client
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -160,8 +161,8 @@ compile_commands.json:
 	$(Q)$(MAKE) clean && bear -- $(MAKE) all $(TEST_BINS)
 
 # `make analyze`: cppcheck and clang-tidy (the committed .clang-tidy) on
-# src/*.c; either reporting anything fails.  `make valgrind`: a subset of
-# the tests under valgrind (scripts/valgrind.sh says which and why).
+# src/*.c; either reporting anything fails.  `make valgrind`: the whole
+# suite under valgrind (scripts/valgrind.sh says how each process is reached).
 analyze: cppcheck tidy
 
 tidy:
@@ -176,7 +177,7 @@ cppcheck:
 		'-D_Noreturn=__attribute__((noreturn))' -D_DEFAULT_SOURCE src \
 		&& echo "  CPPCHECK clean"
 
-valgrind: $(PROG) $(TEST_BINS)
+valgrind: $(PROG) $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) scripts/valgrind.sh $(BUILD)
 
 install: $(PROG)

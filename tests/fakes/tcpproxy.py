@@ -9,6 +9,10 @@ by the fault tests (reset in the middle of a body, a server that stalls).
                                (chunks keep their order: latency, not jitter)
         [--cut-after BYTES]    after BYTES of the server's answer, reset both
                                sides (RST): a reply lost mid-body
+        [--cut-wait-client BYTES]  with --cut-after: the cut (and the server's
+                               bytes past it) waits until the client has sent
+                               BYTES, so a slow client (valgrind) has sent its
+                               request before the reset, as a fast one has
         [--connect-rtt]        also charge one round trip (2 x MS) for the
                                TCP handshake, which loopback makes free: the
                                connection's first bytes wait that long
@@ -50,8 +54,9 @@ def hard_reset(writer):
     writer.transport.abort()
 
 
-async def pump(reader, writer, delay, budget, on_cut):
-    """Copy reader -> writer, each chunk delivered `delay` seconds after it arrived."""
+async def pump(reader, writer, delay, budget, on_cut, counts=None, me=None, gate=None):
+    """Copy reader -> writer, each chunk delivered `delay` seconds after it arrived.
+    counts[me] adds up the bytes read; gate (a coroutine) is awaited before a cut."""
     loop = asyncio.get_running_loop()
     queue = asyncio.Queue()
 
@@ -65,6 +70,8 @@ async def pump(reader, writer, delay, budget, on_cut):
             if wait > 0:
                 await asyncio.sleep(wait)
             if budget is not None and sent + len(data) > budget:
+                if gate is not None:
+                    await gate()
                 writer.write(data[: max(0, budget - sent)])
                 await writer.drain()
                 on_cut()
@@ -81,6 +88,8 @@ async def pump(reader, writer, delay, budget, on_cut):
     try:
         while True:
             data = await reader.read(65536)
+            if counts is not None:
+                counts[me] += len(data)
             await queue.put((loop.time() + delay, data if data else None))
             if not data:
                 break
@@ -113,13 +122,24 @@ async def handle(client_r, client_w, args):
         hard_reset(client_w)
         hard_reset(up_w)
 
+    counts = {"client": 0, "server": 0}
+
+    async def gate():
+        deadline = asyncio.get_running_loop().time() + 120
+        while counts["client"] < args.cut_wait_client and \
+                asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+
     try:
         await asyncio.gather(
-            pump(client_r, up_w, delay, None, cut),
-            pump(up_r, client_w, delay, args.cut_after, cut),
+            pump(client_r, up_w, delay, None, cut, counts, "client"),
+            pump(up_r, client_w, delay, args.cut_after, cut, counts, "server",
+                 gate if args.cut_wait_client else None),
         )
     except (ConnectionError, OSError):
         pass
+    print("connection %d: client sent %d bytes, server %d" % (
+        STATS["connections"], counts["client"], counts["server"]), flush=True)
     for w in (client_w, up_w):
         try:
             w.close()
@@ -149,6 +169,7 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--delay-ms", type=float, default=0.0)
     ap.add_argument("--cut-after", type=int, default=None)
+    ap.add_argument("--cut-wait-client", type=int, default=0)
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--connect-rtt", action="store_true")
     ap.add_argument("--stats-file")

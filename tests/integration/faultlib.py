@@ -34,6 +34,9 @@ ROOT = os.environ.get("KG_TEST_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 FAKES = os.path.join(ROOT, "tests", "fakes")
 PROG = os.environ.get("PROG") or os.path.join(ROOT, "kigo-tui")
+# Under `make valgrind` (KG_VALGRIND=1) every process is 10-50x slower: waits
+# (never checks) stretch by KG_SLOW (default 8 there, 1 otherwise).
+SLOW = float(os.environ.get("KG_SLOW") or (8 if os.environ.get("KG_VALGRIND") else 1))
 PY = "/usr/bin/python3"
 SKIP = 77
 sys.path.insert(0, FAKES)
@@ -175,7 +178,7 @@ class Env:
         start = time.time()
         try:
             p = subprocess.run([PROG, "-c", conf] + list(args), capture_output=True, text=True,
-                               env=env or self.env(), timeout=timeout, stdin=stdin,
+                               env=env or self.env(), timeout=timeout * SLOW, stdin=stdin,
                                errors="replace")
         except subprocess.TimeoutExpired as e:
             return Result(None, _s(e.stdout), _s(e.stderr), time.time() - start)
@@ -320,7 +323,7 @@ class Tmux:
 
     def rc(self, timeout=20):
         """The program's exit status, once it has ended."""
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             try:
                 with open(self.rcfile) as f:
@@ -354,7 +357,7 @@ class Tmux:
 
     def wait_for(self, pred, timeout=20, what="screen text"):
         """pred: a string (must appear on screen) or a function of the screen."""
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         scr = ""
         while time.time() < deadline:
             scr = self.screen()
@@ -421,7 +424,7 @@ def run_cases(cases, jobs=1):
 
 
 def wait_until(pred, timeout=20, what="condition"):
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * SLOW
     while time.time() < deadline:
         v = pred()
         if v:

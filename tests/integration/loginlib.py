@@ -20,6 +20,9 @@ ROOT = os.environ.get("KG_TEST_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 FAKES = os.path.join(ROOT, "tests", "fakes")
 PROG = os.environ.get("PROG") or os.path.join(ROOT, "kigo-tui")
+# Under `make valgrind` (KG_VALGRIND=1) every process is 10-50x slower: waits
+# (never checks) stretch by KG_SLOW (default 8 there, 1 otherwise).
+SLOW = float(os.environ.get("KG_SLOW") or (8 if os.environ.get("KG_VALGRIND") else 1))
 SKIP = 77
 
 
@@ -97,7 +100,7 @@ class Env:
 
     def run(self, conf, *args, env=None, timeout=60):
         return subprocess.run([PROG, "-c", conf] + list(args), capture_output=True, text=True,
-                              env=env or self.env(), timeout=timeout)
+                              env=env or self.env(), timeout=timeout * SLOW)
 
     def login(self, conf, action="approve", args=("--no-qr",), env=None, timeout=60):
         """Run `login`, read URL and Code from its stdout, then approve or
@@ -105,7 +108,7 @@ class Env:
         p = subprocess.Popen([PROG, "-c", conf, "login"] + list(args), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env or self.env())
         out_lines, code = [], None
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while code is None:
             line = p.stdout.readline()
             if not line:
@@ -118,7 +121,7 @@ class Env:
         if code is not None and action is not None:
             self.approve(code, action)
         try:
-            rest, err = p.communicate(timeout=timeout)
+            rest, err = p.communicate(timeout=timeout * SLOW)
         except subprocess.TimeoutExpired:
             p.kill()
             rest, err = p.communicate()

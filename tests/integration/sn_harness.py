@@ -22,7 +22,11 @@ BUILD = os.environ.get("BUILD", "build")
 if not os.path.isabs(BUILD):
     BUILD = os.path.join(ROOT, BUILD)
 PROG = os.environ.get("PROG") or os.path.join(ROOT, "kigo-tui")
-TOOL = os.path.join(BUILD, "tools", "sn_tool")
+# $SN_TOOL: the tool behind a wrapper (make valgrind runs it under valgrind)
+TOOL = os.environ.get("SN_TOOL") or os.path.join(BUILD, "tools", "sn_tool")
+# Under `make valgrind` (KG_VALGRIND=1) every process is 10-50x slower: waits
+# (never checks) stretch by KG_SLOW (default 8 there, 1 otherwise).
+SLOW = float(os.environ.get("KG_SLOW") or (8 if os.environ.get("KG_VALGRIND") else 1))
 FAKES = os.path.join(ROOT, "tests", "fakes")
 sys.path.insert(0, FAKES)
 import fakelib  # noqa: E402
@@ -133,7 +137,7 @@ class Env:
         e = self.env(password)
         e.update(env or {})
         p = subprocess.run([TOOL, self.conf] + list(args), capture_output=True, text=True,
-                           env=e, timeout=timeout)
+                           env=e, timeout=timeout * SLOW)
         kv = {}
         for line in p.stdout.splitlines():
             k, _, v = line.partition("=")
@@ -142,12 +146,12 @@ class Env:
 
     def run(self, *args, timeout=90):
         p = subprocess.run([PROG, "-c", self.conf] + list(args), capture_output=True,
-                           text=True, env=self.env(), timeout=timeout)
+                           text=True, env=self.env(), timeout=timeout * SLOW)
         return p.returncode, p.stdout, p.stderr
 
     def sync(self, timeout=90):
         p = subprocess.run([PROG, "-c", self.conf, "sync"], capture_output=True, text=True,
-                           env=self.env(), timeout=timeout)
+                           env=self.env(), timeout=timeout * SLOW)
         return p.returncode, p.stdout, p.stderr
 
     def sync_start(self):
@@ -170,7 +174,7 @@ class Env:
         self.ctl.call("POST", "/__sn/hold", {"next": next, "hang_s": hang_s})
 
     def wait_for(self, pred, timeout=20, what="condition"):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             if pred():
                 return

@@ -30,6 +30,9 @@ sys.path.insert(0, FAKES)
 import fakelib  # noqa: E402
 
 PROG = os.environ.get("PROG") or os.path.join(ROOT, "kigo-tui")
+# Under `make valgrind` (KG_VALGRIND=1) every process is 10-50x slower: waits
+# (never checks) stretch by KG_SLOW (default 8 there, 1 otherwise).
+SLOW = float(os.environ.get("KG_SLOW") or (8 if os.environ.get("KG_VALGRIND") else 1))
 PY = "/usr/bin/python3"
 SEED_ARGS = ["--seed", "7", "--customers", "120", "--big-tokens", "400", "--catalog", "80"]
 SKIP = 77
@@ -113,7 +116,7 @@ class Stack:
     def run(self, *args, timeout=60):
         return subprocess.run([PROG, "-c", self.conf] + list(args), env=self.env(),
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout * SLOW)
 
     def login(self):
         r = self.run("login", "--no-qr")
@@ -154,7 +157,7 @@ class Stack:
         return self._tmux("capture-pane", "-p", "-S", "-200").stdout
 
     def wait_for(self, text, timeout=20.0):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             s = self.screen()
             if text in s:
@@ -169,7 +172,7 @@ class Stack:
         self._tmux("send-keys", "-l", text)
 
     def tui_rc(self, timeout=15.0):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             if os.path.exists(self.rc_file):
                 with open(self.rc_file) as f:

@@ -63,7 +63,7 @@ from faultlib import check  # noqa: E402
 BUILD = os.environ.get("BUILD", "build")
 if not os.path.isabs(BUILD):
     BUILD = os.path.join(F.ROOT, BUILD)
-TOOL = os.path.join(BUILD, "tools", "sn_tool")
+TOOL = os.environ.get("SN_TOOL") or os.path.join(BUILD, "tools", "sn_tool")  # make valgrind wraps it
 POINTS = int(os.environ.get("KG_CRASH_POINTS", "20"))
 SEED = int(os.environ.get("KG_CRASH_SEED", str(random.SystemRandom().randrange(1 << 30))))
 TICKETS = ["INC0010001", "INC0010002", "INC0010004"]
@@ -141,12 +141,13 @@ class Crash:
                              stderr=subprocess.DEVNULL, env=self.env.env())
         if fault in ("hold", "stall") and rng.random() < 0.8:
             # most of these kills land while the PATCH is in flight
-            deadline = time.time() + 10
+            deadline = time.time() + 10 * F.SLOW
             while self.patches() == before and p.poll() is None and time.time() < deadline:
                 time.sleep(0.01)
             time.sleep(rng.uniform(0, 0.3))
         else:
-            time.sleep(rng.uniform(0, 0.6))
+            # under valgrind (F.SLOW) the kill window stretches with the run
+            time.sleep(rng.uniform(0, 0.6) * F.SLOW)
         if p.poll() is None:
             if self.patches() > before:
                 self.mid_request += 1
