@@ -29,7 +29,8 @@
 #   scripts/valgrind.sh [BUILD]
 #   env: VG_UNIT, VG_INTEGRATION (names; unset: all, empty: none), VG_JOBS (2),
 #        VG_TEST_TIMEOUT (s, per test), VG_EXTRA (valgrind options, e.g.
-#        --track-origins=yes or --gen-suppressions=all), VG_SELFTEST
+#        --track-origins=yes or --gen-suppressions=all), VG_SELFTEST,
+#        VG_LIST=1 (print the queue, run nothing)
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -205,6 +206,8 @@ done)}
 VG_INTEGRATION=${VG_INTEGRATION-$(for t in tests/integration/test_*.py tests/integration/test_*.sh; do
 	[ -f "$t" ] && basename "$t"
 done)}
+# shellcheck disable=SC2086
+VG_UNIT=$(echo $VG_UNIT) VG_INTEGRATION=$(echo $VG_INTEGRATION) # one line each
 # One queue of unit and integration tests, VG_JOBS at a time, the longest
 # first (measured) so that the last one does not run alone.
 first="test_crash.py test_faults.py test_auth test_kigo test_sn_outbox.py test_sn_client.py \
@@ -219,6 +222,7 @@ queue() {
 	for n in $VG_INTEGRATION; do echo " $first " | grep -q " $n " || echo "integration $n"; done
 	for n in $VG_UNIT; do echo " $first " | grep -q " $n " || echo "unit $n"; done
 }
+if [ -n "${VG_LIST:-}" ]; then queue; exit 0; fi
 # Under valgrind every kill point of test_crash takes seconds: fewer of them
 # (the same code paths; make check runs 20, KG_CRASH_POINTS=200 by hand)
 KG_CRASH_POINTS=${KG_CRASH_POINTS:-8}
