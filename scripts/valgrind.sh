@@ -27,7 +27,8 @@
 # waits (not their checks) by KG_SLOW (default 8 under valgrind).
 #
 #   scripts/valgrind.sh [BUILD]
-#   env: VG_UNIT, VG_INTEGRATION (names; unset: all, empty: none), VG_JOBS (2),
+#   env: VG_UNIT, VG_INTEGRATION (names; unset: all, empty: none), VG_JOBS (3:
+#        most tests wait on sockets and screens, the CPU is not full at 2),
 #        VG_TEST_TIMEOUT (s, per test), VG_EXTRA (valgrind options, e.g.
 #        --track-origins=yes or --gen-suppressions=all), VG_SELFTEST,
 #        VG_LIST=1 (print the queue, run nothing)
@@ -43,7 +44,7 @@ fi
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD="$root/$BUILD" ;; esac
 logs="$BUILD/valgrind"
-VG_JOBS=${VG_JOBS:-2}
+VG_JOBS=${VG_JOBS:-3}
 VG_TEST_TIMEOUT=${VG_TEST_TIMEOUT:-1500}
 VG_EXTRA=${VG_EXTRA:-}
 VG_SELFTEST=${VG_SELFTEST:-}
@@ -109,7 +110,7 @@ run_unit() { # NAME
 	# shellcheck disable=SC2086
 	# BoxFort re-executes the test binary for each test: children are traced,
 	# but not the system programs and servers the tests start (/usr, /bin, pyenv)
-	timeout -k 10 "$VG_TEST_TIMEOUT" $VG --trace-children=yes --child-silent-after-fork=no \
+	KG_VALGRIND=1 timeout -k 10 "$VG_TEST_TIMEOUT" $VG --trace-children=yes --child-silent-after-fork=no \
 		--trace-children-skip='/usr/*,/bin/*,/sbin/*,/root/*,/opt/*' \
 		--log-file="$d/vg.$name.%p" "$BUILD/tests/$name" --jobs 2 >"$d/out" 2>&1
 	rc=$?
@@ -225,7 +226,7 @@ queue() {
 if [ -n "${VG_LIST:-}" ]; then queue; exit 0; fi
 # Under valgrind every kill point of test_crash takes seconds: fewer of them
 # (the same code paths; make check runs 20, KG_CRASH_POINTS=200 by hand)
-KG_CRASH_POINTS=${KG_CRASH_POINTS:-8}
+KG_CRASH_POINTS=${KG_CRASH_POINTS:-6}
 export KG_CRASH_POINTS
 echo "valgrind: $(queue | grep -c .) tests, $VG_JOBS at a time (unit: each Criterion child;" \
 	"integration: every kigo-tui and sn_tool process)"

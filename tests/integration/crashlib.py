@@ -22,6 +22,8 @@ import subprocess
 import time
 
 POLL_S = 0.025
+# under `make valgrind` (KG_VALGRIND=1) waits stretch by KG_SLOW (8 there)
+SLOW = float(os.environ.get("KG_SLOW") or (8 if os.environ.get("KG_VALGRIND") else 1))
 MARK = "\u25b8"  # the selection marker of the token list
 BAR = "\u2502"
 
@@ -94,7 +96,7 @@ class Pane:
         os.chmod(self.script, 0o700)
         self._tmux("respawn-pane", "-k", "-t", "0", self.script)
         self.prog = None
-        deadline = time.time() + 5
+        deadline = time.time() + 5 * SLOW
         while self.prog is None and time.time() < deadline and not self.dead():
             self.prog = self._child()
             if self.prog is None:
@@ -137,7 +139,7 @@ class Pane:
     def wait(self, pred, clock=None, timeout=8.0, what=None):
         """pred: text that must be on screen, or a function of the screen
         returning a true value; returns that value (or the screen)."""
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         scr = ""
         while True:
             if clock is not None:
@@ -175,7 +177,7 @@ class Pane:
 
     def wait_dead(self, timeout=10.0, clock=None):
         """The program's exit status once it has ended."""
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             if clock is not None:
                 clock.tick()
