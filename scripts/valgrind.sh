@@ -33,7 +33,7 @@
 #        --track-origins=yes or --gen-suppressions=all), VG_SELFTEST,
 #        VG_LIST=1 (print the queue, run nothing)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
 if [ "${1:-}" = --one ]; then # internal: --one unit|integration NAME (run by xargs)
 	kind=$2 name=$3
@@ -137,11 +137,11 @@ run_integration() { # NAME
 	[ "$BUILD" = "$root/build" ] || make_wrapper "$d" kigo-tui "$BUILD/kigo-tui"
 	make_wrapper "$d" sn_tool "$BUILD/tools/sn_tool"
 	t="tests/integration/$name"
-	case $t in *.py) run=/usr/bin/python3 ;; *) run=sh ;; esac
+	case $t in *.py) run="/usr/bin/python3" ;; *) run="sh" ;; esac
 	s=$(date +%s)
 	(
 		unset KIGO_TUI_CONFIG KIGO_TUI_SN_PASSWORD NO_COLOR
-		PROG="$d/bin/kigo-tui" SN_TOOL="$d/bin/sn_tool" KG_TEST_ROOT="$root" SAN= \
+		PROG="$d/bin/kigo-tui" SN_TOOL="$d/bin/sn_tool" KG_TEST_ROOT="$root" SAN='' \
 			KG_VALGRIND=1 LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC \
 			timeout -k 10 "$VG_TEST_TIMEOUT" $run "$t" >"$d/out" 2>&1
 	)
@@ -171,6 +171,30 @@ if [ -n "$kind" ]; then
 fi
 
 # -- the whole run ------------------------------------------------------
+VG_UNIT=${VG_UNIT-$(for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] && [ -f "$t" ] && case $t in *.d | *.o) ;; *) basename "$t" ;; esac
+done)}
+VG_INTEGRATION=${VG_INTEGRATION-$(for t in tests/integration/test_*.py tests/integration/test_*.sh; do
+	[ -f "$t" ] && basename "$t"
+done)}
+# shellcheck disable=SC2086,SC2116
+VG_UNIT=$(echo $VG_UNIT) VG_INTEGRATION=$(echo $VG_INTEGRATION) # one line each
+# One queue of unit and integration tests, VG_JOBS at a time, the longest
+# first (measured) so that the last one does not run alone.
+first="test_crash.py test_faults.py test_auth test_kigo test_sn_outbox.py test_sn_client.py \
+ test_http test_auth_oidc test_store test_sn_okta.py test_faults_tui.py test_ui_workflows.py \
+ test_login_oidc.py test_secrets.py"
+queue() {
+	# shellcheck disable=SC2086
+	for n in $first; do
+		if echo " $VG_UNIT " | grep -q " $n "; then echo "unit $n"; fi
+		if echo " $VG_INTEGRATION " | grep -q " $n "; then echo "integration $n"; fi
+	done
+	for n in $VG_INTEGRATION; do echo " $first " | grep -q " $n " || echo "integration $n"; done
+	for n in $VG_UNIT; do echo " $first " | grep -q " $n " || echo "unit $n"; done
+}
+if [ -n "${VG_LIST:-}" ]; then queue; exit 0; fi
+
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind missing: run make deps"; exit 1; }
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -201,29 +225,6 @@ for mode in leak invalid uninit clean; do
 done
 [ $failed = 0 ] || { echo "valgrind: self-test failed"; exit 1; }
 
-VG_UNIT=${VG_UNIT-$(for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] && [ -f "$t" ] && case $t in *.d | *.o) ;; *) basename "$t" ;; esac
-done)}
-VG_INTEGRATION=${VG_INTEGRATION-$(for t in tests/integration/test_*.py tests/integration/test_*.sh; do
-	[ -f "$t" ] && basename "$t"
-done)}
-# shellcheck disable=SC2086
-VG_UNIT=$(echo $VG_UNIT) VG_INTEGRATION=$(echo $VG_INTEGRATION) # one line each
-# One queue of unit and integration tests, VG_JOBS at a time, the longest
-# first (measured) so that the last one does not run alone.
-first="test_crash.py test_faults.py test_auth test_kigo test_sn_outbox.py test_sn_client.py \
- test_http test_auth_oidc test_store test_sn_okta.py test_faults_tui.py test_ui_workflows.py \
- test_login_oidc.py test_secrets.py"
-queue() {
-	# shellcheck disable=SC2086
-	for n in $first; do
-		if echo " $VG_UNIT " | grep -q " $n "; then echo "unit $n"; fi
-		if echo " $VG_INTEGRATION " | grep -q " $n "; then echo "integration $n"; fi
-	done
-	for n in $VG_INTEGRATION; do echo " $first " | grep -q " $n " || echo "integration $n"; done
-	for n in $VG_UNIT; do echo " $first " | grep -q " $n " || echo "unit $n"; done
-}
-if [ -n "${VG_LIST:-}" ]; then queue; exit 0; fi
 # Under valgrind every kill point of test_crash takes seconds: fewer of them
 # (the same code paths; make check runs 20, KG_CRASH_POINTS=200 by hand)
 KG_CRASH_POINTS=${KG_CRASH_POINTS:-6}
