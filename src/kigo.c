@@ -496,6 +496,16 @@ kg_kigo_pending(const struct kg_kigo *k)
 	return n;
 }
 
+bool
+kg_kigo_sending(const struct kg_kigo *k, const char *idem_key)
+{
+	for (const struct op *op = k->ops; op != NULL; op = op->next)
+		if (op->kind == OP_MUTATE && !op->delivering && !op->cancelled &&
+		    kg_streq(op->mut.idem_key, idem_key))
+			return true; /* (one whose callback runs now has its answer) */
+	return false;
+}
+
 void
 kg_kigo_set_offline(struct kg_kigo *k, bool offline)
 {

@@ -122,6 +122,7 @@ struct kg_session {
 	bool return_waiting;         /* y came while actions were on their way to Kigo */
 	size_t resuming;             /* interrupted actions being resumed (start-up, r) */
 	size_t acting;               /* actions of this run sent, not answered yet */
+	size_t unknown;              /* this ticket's actions of unknown outcome, not on their way */
 };
 
 /* ---- small helpers ---- */
@@ -267,6 +268,30 @@ check_unauthorized(struct kg_session *s, enum kg_err err)
 
 /* ---- activity and outbox counts (from the store) ---- */
 
+/*
+ * Actions of this ticket whose outcome is not known (Kigo's answer was lost
+ * or unreadable, and the re-sends too) and that are not on their way now:
+ * they are in no activity row yet, so say so where the agent looks (the
+ * activity footer, R's preview, q's warning).  r or the next start resumes
+ * them with the same idempotency key.
+ */
+static void
+count_unknown(struct kg_session *s)
+{
+	struct kg_mutation *v = NULL;
+	const char *ref = ticket_ref(s);
+	size_t n = 0;
+
+	s->unknown = 0;
+	if (ref == NULL || kg_store_mutation_pending(s->store, &v, &n) != KG_ERR_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (kg_streq(v[i].ticket_ref, ref) &&
+		    (s->kigo == NULL || !kg_kigo_sending(s->kigo, v[i].idem_key)))
+			s->unknown++;
+	kg_mutations_free(&v, n);
+}
+
 static void
 reload_activity(struct kg_session *s)
 {
@@ -286,6 +311,7 @@ reload_activity(struct kg_session *s)
 	}
 	if (kg_store_outbox_count_pending(s->store, &pending) == KG_ERR_OK)
 		s->pending_sync = pending;
+	count_unknown(s);
 	s->changes |= KG_CHG_ACTIVITY | KG_CHG_STATUS;
 }
 
@@ -1479,12 +1505,18 @@ kg_session_pending_sync(const struct kg_session *s)
 size_t
 kg_session_unsynced(const struct kg_session *s)
 {
-	size_t n = 0;
+	size_t n = s->unknown;
 
 	for (size_t i = 0; i < s->nactivity; i++)
 		if (s->activity[i].sync != KG_SYNC_SENT)
 			n++;
 	return n;
+}
+
+size_t
+kg_session_unknown_actions(const struct kg_session *s)
+{
+	return s->unknown;
 }
 
 const char *
@@ -1557,6 +1589,16 @@ kg_session_summary_preview(struct kg_session *s)
 		                       "once Kigo answers.",
 		                       text ? text : "", text ? "\n\n" : "", k, k == 1 ? " is" : "s are",
 		                       k == 1 ? "its" : "their", k == 1 ? "it" : "them");
+		free(text);
+		text = t;
+	}
+	if (s->unknown > 0) {
+		size_t k = s->unknown;
+		char *t = kg_xasprintf("%s%s%zu action%s of unknown outcome (Kigo's answer was lost "
+		                       "or could not be read): not in this note. r asks Kigo again "
+		                       "with the same idempotency key; the next R sends %s.",
+		                       text ? text : "", text ? "\n\n" : "", k,
+		                       k == 1 ? " is" : "s are", k == 1 ? "it" : "them");
 		free(text);
 		text = t;
 	}

@@ -46,17 +46,22 @@ activity_frame(struct kg_pane *p)
 {
 	struct kg_ui *ui = p->ui;
 	const struct kg_activity_row *v;
-	size_t n = kg_session_activity(ui->s, &v), i, cnt[4] = { 0 };
-	char *foot;
+	size_t n = kg_session_activity(ui->s, &v), i, cnt[4] = { 0 }, unknown;
+	char *foot, *more;
 
 	kg_ui_title(p, "Activity this session", "(newest first)");
 	for (i = 0; i < n; i++)
 		if ((unsigned)v[i].sync < 4)
 			cnt[v[i].sync]++;
-	foot = kg_xasprintf(" This session: %zu action%s, %zu to return, %zu queued, %zu sent, "
-	                    "%zu failed",
+	/* actions Kigo has not answered readably are in no row yet: count them */
+	unknown = kg_session_unknown_actions(ui->s);
+	more = unknown == 0 ? kg_xstrdup("") : kg_xasprintf(", %zu unknown (r retries)", unknown);
+	/* (the title says "this session": the counts fit 80 columns) */
+	foot = kg_xasprintf(" %zu action%s, %zu to return, %zu queued, %zu sent, "
+	                    "%zu failed%s",
 	                    n, n == 1 ? "" : "s", cnt[KG_SYNC_UNREPORTED], cnt[KG_SYNC_QUEUED],
-	                    cnt[KG_SYNC_SENT], cnt[KG_SYNC_FAILED]);
+	                    cnt[KG_SYNC_SENT], cnt[KG_SYNC_FAILED], more);
+	free(more);
 	kg_ui_put(ui, p->win, p->r.h - 1, 0, foot, p->r.w, KG_TEXT_PAD, KG_ROLE_DIM);
 	free(foot);
 }

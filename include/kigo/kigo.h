@@ -71,6 +71,8 @@ void kg_kigo_free(struct kg_kigo **k);
 void kg_kigo_cancel(struct kg_kigo *k, uint64_t id);
 /* Operations in flight. */
 size_t kg_kigo_pending(const struct kg_kigo *k);
+/* A mutation with this idempotency key is on its way (sent or re-sent). */
+bool kg_kigo_sending(const struct kg_kigo *k, const char *idem_key);
 
 /* --offline at run time. */
 void kg_kigo_set_offline(struct kg_kigo *k, bool offline);

@@ -87,8 +87,12 @@ int64_t kg_session_tokens_age(const struct kg_session *s);
 /* This session's activity on this ticket, newest first. */
 size_t kg_session_activity(const struct kg_session *s, const struct kg_activity_row **v);
 int64_t kg_session_pending_sync(const struct kg_session *s);
-/* Actions done this session and not yet in a sent summary. */
+/* Actions done this session and not yet in a sent summary (those of
+ * unknown outcome included). */
 size_t kg_session_unsynced(const struct kg_session *s);
+/* This ticket's actions whose outcome Kigo has not told (its answer was
+ * lost or unreadable) and that are not on their way now: r retries them. */
+size_t kg_session_unknown_actions(const struct kg_session *s);
 /* Last error: what happened, why, what to do, "(request id X)". NULL when none. */
 const char *kg_session_last_error(const struct kg_session *s);
 /* One-time notices ("tokens kept in memory only: ..."). NULL when none. */

@@ -448,6 +448,12 @@ def case_pending_then_r():
         check(muts == [("pending",)], "mutations while spoiled: %r" % muts)
         sends = len([q for q in st.kigo.ctl.requests() if q["method"] == "POST"])
         check(sends == 3, "POSTs while spoiled: %d (1 + 2 re-reads)" % sends)
+        # in no activity row yet, but counted where the agent looks
+        t.wait_for("1 unknown (r retries)", timeout=10)
+        t.keys("R")
+        t.wait_for("of unknown outcome", timeout=10)
+        t.keys("Escape")
+        t.wait_for(lambda s: "of unknown outcome" not in s, timeout=10, what="preview closed")
         st.kigo.ctl.clear_faults()
         t.keys("r")
         t.wait_for(lambda s: "disputed" in s.split("Activity")[-1] or

@@ -40,6 +40,7 @@ struct kg_session {
 	size_t nact;
 	unsigned painted;          /* kg_session_painted calls (first paint metric) */
 	size_t unsynced;
+	size_t unknown;
 	const char *last_error;
 	struct kg_result result;
 	struct kg_token current;
@@ -95,6 +96,7 @@ kg_session_activity(const struct kg_session *s, const struct kg_activity_row **v
 }
 int64_t kg_session_pending_sync(const struct kg_session *s) { (void)s; return 1; }
 size_t kg_session_unsynced(const struct kg_session *s) { return s->unsynced; }
+size_t kg_session_unknown_actions(const struct kg_session *s) { return s->unknown; }
 const char *kg_session_last_error(const struct kg_session *s) { return s->last_error; }
 const char *kg_session_notice(const struct kg_session *s) { (void)s; return NULL; }
 void kg_session_painted(struct kg_session *s) { s->painted++; }
@@ -691,6 +693,16 @@ Test(screen, search_filters_as_you_type)
 	cr_assert_eq(S.open, 1);
 	cr_assert(screen_has("Tokens of Jane Roe"));
 	(void)dump;
+}
+
+Test(screen, unknown_outcome_counted_in_the_footer)
+{
+	start(80, 24);
+	cr_assert_not(screen_has("unknown outcome"));
+	S.unknown = 2;
+	S.changes = KG_CHG_ACTIVITY;
+	pass();
+	cr_assert(screen_has(" 1 action, 0 to return, 0 queued, 0 sent, 1 failed, 2 unknown (r retries)"));
 }
 
 Test(screen, failed_return_leaves_no_trace_of_the_preview)
