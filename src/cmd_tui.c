@@ -144,8 +144,16 @@ kg_cmd_tui(const struct kg_cli *cli, const struct kg_config *cfg, const struct k
 		        unsynced, unsynced == 1 ? "" : "s", unsynced == 1 ? "is" : "are",
 		        unsynced == 1 ? "it stays" : "they stay", unsynced == 1 ? "it" : "them",
 		        *num ? num : "the ticket");
+		if (kg_session_unknown_actions(s) > 0)
+			fprintf(stderr, "kigo-tui: %zu of them had no readable answer from Kigo: opening "
+			                "%s again asks Kigo once more (the same idempotency key, so it "
+			                "is never applied twice).\n",
+			        kg_session_unknown_actions(s), *num ? num : "the ticket");
 		free(num);
 	}
+	/* kg_session_free gives a save to a slow keyring a moment: say why */
+	if (kg_session_keyring_pending(s) > 0)
+		fprintf(stderr, "kigo-tui: saving the renewed login to the keyring...\n");
 	if (stopped)
 		rc = KG_EXIT_TEMPFAIL;
 out:

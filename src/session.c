@@ -1519,6 +1519,12 @@ kg_session_unknown_actions(const struct kg_session *s)
 	return s->unknown;
 }
 
+size_t
+kg_session_keyring_pending(const struct kg_session *s)
+{
+	return s->auth != NULL ? kg_auth_store_pending(s->auth) : 0;
+}
+
 const char *
 kg_session_last_error(const struct kg_session *s)
 {

@@ -93,6 +93,8 @@ size_t kg_session_unsynced(const struct kg_session *s);
 /* This ticket's actions whose outcome Kigo has not told (its answer was
  * lost or unreadable) and that are not on their way now: r retries them. */
 size_t kg_session_unknown_actions(const struct kg_session *s);
+/* Keyring jobs (a renewed login being saved) kg_session_free waits for. */
+size_t kg_session_keyring_pending(const struct kg_session *s);
 /* Last error: what happened, why, what to do, "(request id X)". NULL when none. */
 const char *kg_session_last_error(const struct kg_session *s);
 /* One-time notices ("tokens kept in memory only: ..."). NULL when none. */

@@ -454,6 +454,17 @@ def case_pending_then_r():
         t.wait_for("of unknown outcome", timeout=10)
         t.keys("Escape")
         t.wait_for(lambda s: "of unknown outcome" not in s, timeout=10, what="preview closed")
+        # q warns, and the words left on the terminal say how it completes
+        t.keys("q")
+        t.wait_for("not in ServiceNow", timeout=10)
+        t.keys("y")
+        check(t.rc(timeout=20) == 0, "quit; screen:\n%s" % t.screen())
+        check("had no readable answer from Kigo" in t.screen(),
+              "the exit words on an unknown outcome:\n%s" % t.screen())
+        t.close()
+        t = st.tui("INC0010001")    # the start resumes it (spoiled again)
+        t.wait_for("Tokens of Jane Doe", timeout=30)   # the ticket's customer, remembered
+        t.wait_for("1 unknown (r retries)", timeout=40)
         st.kigo.ctl.clear_faults()
         t.keys("r")
         t.wait_for(lambda s: "disputed" in s.split("Activity")[-1] or

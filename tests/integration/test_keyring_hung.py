@@ -144,6 +144,8 @@ def inner():
         st.wait_for("+ online", timeout=20 * SLOW)
         took = quit_within(st, 5.0 * SLOW)
         print("q with a save stuck in the keyring: exit after %.2f s" % took)
+        check("saving the renewed login to the keyring" in st.screen(),
+              "the wait for the keyring on exit is not explained:\n%s" % st.screen())
 
         # secrets = auto: paint at once, q at once
         set_secrets(st, "auto")
