@@ -43,7 +43,7 @@
 #include <time.h>
 
 #define CLIENT_LIMIT 200          /* SEARCH_LOCAL_LIMIT in src/session.c */
-#define FTS_CANDIDATES 2000       /* KG_SEARCH_CANDIDATES in src/store_cache.c */
+#define FTS_CANDIDATES 1000       /* KG_SEARCH_CANDIDATES in src/store_cache.c */
 #define MAX_LIMIT 1000
 
 static long long limit_rows = CLIENT_LIMIT;

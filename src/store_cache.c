@@ -20,11 +20,11 @@
  */
 /*
  * Reading each candidate row to sort it by name is most of a search's time:
- * 2,000 keeps the p95 of a keystroke on 1,000,000 cached customers near
- * 4 ms (5,000: 8-10 ms; docs/benchmarks.md).  A query with more matches
- * than that is not specific yet: the next character narrows it.
+ * 1,000 keeps the p95 of a keystroke on 1,000,000 cached customers near
+ * 3 ms (2,000: 4-5 ms, 5,000: 8-10 ms; docs/benchmarks.md).  A query with
+ * more matches than that is not specific yet: the next character narrows it.
  */
-#define KG_SEARCH_CANDIDATES 2000
+#define KG_SEARCH_CANDIDATES 1000
 #define KG_SEARCH_SHORT_SCAN 10000
 
 static int64_t
