@@ -421,6 +421,13 @@ def proc_status(pid):
     return out
 
 
+def proc_cpu_ms(pid):
+    """User + system CPU time of a process so far, in ms (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
 def https_get(url, cafile, headers=None):
     ctx = ssl.create_default_context(cafile=cafile)
     req = urllib.request.Request(url, headers=headers or {})
