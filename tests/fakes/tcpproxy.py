@@ -9,10 +9,11 @@ by the fault tests (reset in the middle of a body, a server that stalls).
                                (chunks keep their order: latency, not jitter)
         [--cut-after BYTES]    after BYTES of the server's answer, reset both
                                sides (RST): a reply lost mid-body
-        [--cut-wait-client BYTES]  with --cut-after: the cut (and the server's
-                               bytes past it) waits until the client has sent
-                               BYTES, so a slow client (valgrind) has sent its
-                               request before the reset, as a fast one has
+        [--cut-wait-client BYTES]  with --cut-after: the cut waits (the bytes
+                               up to it delivered) until the client has sent
+                               BYTES or nothing for 3 s, so a slow client
+                               (valgrind) has sent its request before the
+                               reset, as a fast one has
         [--connect-rtt]        also charge one round trip (2 x MS) for the
                                TCP handshake, which loopback makes free: the
                                connection's first bytes wait that long
@@ -70,10 +71,10 @@ async def pump(reader, writer, delay, budget, on_cut, counts=None, me=None, gate
             if wait > 0:
                 await asyncio.sleep(wait)
             if budget is not None and sent + len(data) > budget:
-                if gate is not None:
-                    await gate()
                 writer.write(data[: max(0, budget - sent)])
                 await writer.drain()
+                if gate is not None:
+                    await gate()
                 on_cut()
                 return
             sent += len(data)
@@ -90,6 +91,7 @@ async def pump(reader, writer, delay, budget, on_cut, counts=None, me=None, gate
             data = await reader.read(65536)
             if counts is not None:
                 counts[me] += len(data)
+                counts[me + "_at"] = loop.time()
             await queue.put((loop.time() + delay, data if data else None))
             if not data:
                 break
@@ -122,12 +124,15 @@ async def handle(client_r, client_w, args):
         hard_reset(client_w)
         hard_reset(up_w)
 
-    counts = {"client": 0, "server": 0}
+    counts = {"client": 0, "server": 0, "client_at": 0.0, "server_at": 0.0}
 
     async def gate():
-        deadline = asyncio.get_running_loop().time() + 120
+        # until the client has sent enough, or has sent nothing for 3 s (it
+        # waits for bytes past the cut: a handshake longer than the budget)
+        loop = asyncio.get_running_loop()
+        counts["client_at"] = max(counts["client_at"], loop.time())
         while counts["client"] < args.cut_wait_client and \
-                asyncio.get_running_loop().time() < deadline:
+                loop.time() - counts["client_at"] < 3.0:
             await asyncio.sleep(0.01)
 
     try:
