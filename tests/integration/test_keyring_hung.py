@@ -22,7 +22,6 @@ The tool's log proves the keyring was really asked.  Respects KG_VALGRIND=1
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -30,12 +29,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stacklib  # noqa: E402
 from stacklib import Stack, check  # noqa: E402
+from buslib import missing_tools, run_inner  # noqa: E402
 
 ROOT = stacklib.ROOT
 BUILD = os.environ.get("BUILD") or "build"
 TOOL = os.path.join(BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD),
                     "tools", "hung_secrets")
-SLOW = 6.0 if os.environ.get("KG_VALGRIND") == "1" else 1.0
+SLOW = stacklib.SLOW
 
 
 def set_secrets(st, mode):
@@ -163,17 +163,15 @@ def inner():
 
 
 def run():
-    for tool in ("dbus-run-session", "tmux"):
-        if shutil.which(tool) is None:
-            print("%s not installed" % tool)
-            sys.exit(stacklib.SKIP)
+    tool = missing_tools("tmux")
+    if tool is not None:
+        print("%s not installed" % tool)
+        sys.exit(stacklib.SKIP)
     if not os.path.exists(TOOL):
         print("%s missing: run make check (it builds tests/tools)" % TOOL)
         sys.exit(stacklib.SKIP)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBUS_")}
-    r = subprocess.run(["dbus-run-session", "--", "/usr/bin/python3", os.path.abspath(__file__),
-                        "--inner"], env=env, timeout=240 * SLOW)
-    check(r.returncode == 0, "inner test failed (exit %d)" % r.returncode)
+    rc = run_inner(__file__, timeout=240 * SLOW)
+    check(rc == 0, "inner test failed (exit %d)" % rc)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ blocking; q exits at once; the keyring then holds the newest refresh token
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,22 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stacklib  # noqa: E402  (puts tests/fakes on the path)
 from stacklib import Stack, check  # noqa: E402
 import fakelib  # noqa: E402
+from buslib import missing_tools, run_inner, wait_for_secrets_name  # noqa: E402
 
-SLOW = 6.0 if os.environ.get("KG_VALGRIND") == "1" else 1.0
+SLOW = stacklib.SLOW
 PASSWORD = "kigo-test-keyring"
-
-
-def wait_for_secrets_name(env):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        r = subprocess.run(["dbus-send", "--session", "--print-reply",
-                            "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-                            "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"],
-                           capture_output=True, text=True, env=env)
-        if "boolean true" in r.stdout:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def inner():
@@ -109,14 +96,12 @@ def inner():
 
 
 def run():
-    for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool", "dbus-send", "tmux"):
-        if shutil.which(tool) is None:
-            print("%s not installed" % tool)
-            sys.exit(stacklib.SKIP)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBUS_")}
-    r = subprocess.run(["dbus-run-session", "--", "/usr/bin/python3", os.path.abspath(__file__),
-                        "--inner"], env=env, timeout=240 * SLOW)
-    check(r.returncode == 0, "inner test failed (exit %d)" % r.returncode)
+    tool = missing_tools("gnome-keyring-daemon", "secret-tool", "tmux")
+    if tool is not None:
+        print("%s not installed" % tool)
+        sys.exit(stacklib.SKIP)
+    rc = run_inner(__file__, timeout=240 * SLOW)
+    check(rc == 0, "inner test failed (exit %d)" % rc)
 
 
 if __name__ == "__main__":

@@ -12,28 +12,14 @@ still exits 0.  Exit 0 pass, 77 skip.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loginlib import Env, check, main, SKIP  # noqa: E402
+from loginlib import Env, check, main, SKIP, SLOW  # noqa: E402
+from buslib import missing_tools, run_inner, wait_for_secrets_name  # noqa: E402
 
 PASSWORD = "kigo-test-keyring"
-
-
-def wait_for_secrets_name(env):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        r = subprocess.run(["dbus-send", "--session", "--print-reply",
-                            "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-                            "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"],
-                           capture_output=True, text=True, env=env)
-        if "boolean true" in r.stdout:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def lookup(env, issuer):
@@ -135,14 +121,12 @@ def inner():
 
 
 def run():
-    for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool", "dbus-send"):
-        if shutil.which(tool) is None:
-            print("%s not installed" % tool)
-            return SKIP
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBUS_")}
-    r = subprocess.run(["dbus-run-session", "--", "/usr/bin/python3", os.path.abspath(__file__),
-                        "--inner"], env=env, timeout=120)
-    check(r.returncode == 0, "inner test failed (exit %d)" % r.returncode)
+    tool = missing_tools("gnome-keyring-daemon", "secret-tool")
+    if tool is not None:
+        print("%s not installed" % tool)
+        return SKIP
+    rc = run_inner(__file__, timeout=120 * SLOW)
+    check(rc == 0, "inner test failed (exit %d)" % rc)
     return 0
 
 
