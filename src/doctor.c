@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kigo/config.h"
@@ -50,7 +51,8 @@ struct probe {
 	size_t body_len;
 	int retry_after;
 	int64_t server_date;     /* Date header, epoch seconds, 0 when absent */
-	int64_t local_at;        /* local wall clock when the answer came */
+	int64_t sent_ms;         /* local wall clock (ms) when the request went out */
+	int64_t local_ms;        /* ... and when the answer came */
 	const char *html;        /* the answer was an HTML page (kg_http_body_hint) */
 };
 
@@ -412,6 +414,15 @@ ca_count(const char *path, char **why)
 
 /* ---- service probes ---- */
 
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 on_probe(struct kg_http_resp *resp, void *ud)
 {
@@ -424,7 +435,7 @@ on_probe(struct kg_http_resp *resp, void *ud)
 	p->request_id = kg_xstrdup(resp->request_id);
 	p->retry_after = resp->retry_after;
 	p->server_date = resp->server_date;
-	p->local_at = kg_wall_now();
+	p->local_ms = wall_ms();
 	p->html = resp->err == KG_ERR_OK ? kg_http_body_hint(resp) : NULL;
 	if (p->body == NULL && resp->err == KG_ERR_OK) {
 		p->body_len = resp->body.len;
@@ -596,6 +607,7 @@ send_probes(struct probe *pv, const struct kg_config *cfg, const struct kg_docto
 
 		if (pv[i].url == NULL)
 			continue;
+		pv[i].sent_ms = wall_ms();
 		kg_http_send(http, &req, on_probe, &pv[i]);
 		pv[i].sent = true;
 	}
@@ -664,7 +676,12 @@ check_clock(struct kg_doctor_report *r, const struct probe *pv)
 	for (i = 0; i < P__COUNT; i++) {
 		if (!pv[i].done || pv[i].server_date <= 0)
 			continue;
-		skews[n] = pv[i].server_date - pv[i].local_at;
+		/* The server stamped its Date somewhere between our send and
+		 * its answer, truncated to the second: compare the middle of
+		 * that second with the middle of the round trip, so a slow
+		 * answer does not take seconds off the skew. */
+		skews[n] = (pv[i].server_date * 1000 + 500 -
+		            (pv[i].sent_ms + (pv[i].local_ms - pv[i].sent_ms) / 2)) / 1000;
 		names[n] = pv[i].name;
 		n++;
 	}
