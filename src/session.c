@@ -50,7 +50,6 @@ struct kg_session {
 	unsigned changes;            /* KG_CHG_* not yet taken */
 	unsigned busy;               /* KG_BUSY_* in flight */
 	uint64_t keyring_timer;      /* says the keyring is slow to answer */
-	bool keyring_notice;         /* the notice is the keyring's progress line */
 
 	/* launch */
 	char *want_number;
@@ -1172,12 +1171,13 @@ start_network(struct kg_session *s)
 /* ---- the saved login, read from the keyring off the loop ---- */
 
 #define KEYRING_SLOW_MS 3000
+#define KEYRING_READING "Reading the saved login from the keyring..."
+#define KEYRING_SLOW "The keyring is not answering; cached data shown, q quits."
 
 static void
 keyring_notice(struct kg_session *s, const char *text)
 {
 	set_str(&s->notice, text);
-	s->keyring_notice = text != NULL;
 	s->changes |= KG_CHG_STATUS;
 }
 
@@ -1185,9 +1185,7 @@ keyring_notice(struct kg_session *s, const char *text)
 static bool
 keyring_notice_shown(const struct kg_session *s)
 {
-	return s->keyring_notice && s->notice != NULL &&
-	       (strncmp(s->notice, "Reading the saved login", 23) == 0 ||
-	        strncmp(s->notice, "The keyring is not answering", 28) == 0);
+	return kg_streq(s->notice, KEYRING_READING) || kg_streq(s->notice, KEYRING_SLOW);
 }
 
 static void
@@ -1199,7 +1197,7 @@ on_keyring_slow(struct kg_loop *loop, void *ud)
 	s->keyring_timer = 0;
 	/* another notice that came meanwhile stays */
 	if (s->notice == NULL || keyring_notice_shown(s))
-		keyring_notice(s, "The keyring is not answering; cached data shown, q quits.");
+		keyring_notice(s, KEYRING_SLOW);
 }
 
 /* The saved login was read (or not): what kg_session_new would have done. */
@@ -1214,7 +1212,6 @@ on_auth_loaded(enum kg_err err, const char *message, void *ud)
 	s->keyring_timer = 0;
 	if (keyring_notice_shown(s))
 		keyring_notice(s, NULL);
-	s->keyring_notice = false;
 	if ((notice = kg_auth_take_notice(s->auth)) != NULL) {
 		set_str(&s->notice, notice);
 		free(notice);
@@ -1346,7 +1343,7 @@ kg_session_new(struct kg_loop *loop, const struct kg_config *cfg,
 	} else if (s->auth != NULL && kg_auth_loading(s->auth)) {
 		/* the network or the login starts once the keyring answers */
 		set_busy(s, KG_BUSY_KEYRING, true);
-		keyring_notice(s, "Reading the saved login from the keyring...");
+		keyring_notice(s, KEYRING_READING);
 		s->keyring_timer = kg_timer_add(loop, KEYRING_SLOW_MS, on_keyring_slow, s);
 	} else if (s->auth != NULL && kg_auth_logged_in(s->auth)) {
 		start_network(s);
