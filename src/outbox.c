@@ -320,6 +320,8 @@ finish_all(struct kg_outbox_flush *f)
 		done(sent, pending, ud);
 }
 
+static void next_item(struct kg_outbox_flush *f);
+
 static void
 on_next_timer(struct kg_loop *loop, void *ud)
 {
@@ -344,8 +346,7 @@ on_next_timer(struct kg_loop *loop, void *ud)
 			f->item_cb(it, KG_ERR_PENDING, msg, f->ud);
 			free(msg);
 		}
-		f->cur++;
-		f->timer = kg_timer_add(f->loop, 0, on_next_timer, f);
+		next_item(f);
 		return;
 	}
 	f->sends = 0;
